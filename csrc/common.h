@@ -1,0 +1,48 @@
+// Shared helpers for the C++ CPU kernels (pybind11). Every kernel family includes this header.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#ifdef PYDYFAST_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+namespace py = pybind11;
+
+namespace pydyfast {
+
+// C-contiguous array of T; pybind11 copies a non-contiguous input once at the boundary.
+template <typename T>
+using carray = py::array_t<T, py::array::c_style>;
+
+// Below this many element-operations a parallel region costs more than it saves on 2 cores
+// (measured: an OpenMP start-up on a busy small VM can take milliseconds).
+constexpr std::int64_t kParallelGrain = 32768;
+
+inline bool worth_parallel(std::int64_t work) { return work >= kParallelGrain; }
+
+inline std::string shape_str(const py::array& a) {
+  std::ostringstream s;
+  s << "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s << (i ? ", " : "") << a.shape(i);
+  s << (a.ndim() == 1 ? ",)" : ")");
+  return s.str();
+}
+
+// Throws ValueError (pybind11 maps std::invalid_argument to ValueError) with the op name.
+[[noreturn]] inline void fail(const std::string& op, const std::string& what) {
+  throw std::invalid_argument(op + ": " + what);
+}
+
+template <typename T>
+carray<T> empty_like_shape(const std::vector<py::ssize_t>& shape) {
+  return carray<T>(shape);
+}
+
+}  // namespace pydyfast

@@ -1,0 +1,255 @@
+"""The autograd engine: grad mode, ``Function.apply`` (records a node) and ``backward``.
+
+This file is plain Python that CMake compiles with Cython into the extension ``pydyfast._engine``
+(an extension module wins over a ``.py`` of the same name at import). Without a compiler the file
+itself is imported, so the engine has one source and no second copy to keep in step.
+
+Ownership runs one way: output Tensor -> Context (the node) -> input Tensors. Dropping the last
+output frees the graph by reference counting; there is no global registry of nodes.
+"""
+import threading
+import weakref
+
+import numpy
+
+_mode = threading.local()  # per-thread grad mode; absent attribute means enabled
+_Tensor = None  # bound by pydyfast.tensor at import (the engine never imports the Tensor module)
+_NO_GRAD_NEEDED = [(), (False,), (False, False), (False, False, False)]
+# Bumped by every in-place Tensor operation; nodes created after the last bump skip the
+# version check in backward, so the common case costs one integer comparison per node.
+_inplace_epoch = [0]
+
+
+def bind_tensor_class(cls):
+    global _Tensor
+    _Tensor = cls
+
+
+def is_grad_enabled():
+    """Whether operations on this thread record a graph."""
+    return getattr(_mode, "enabled", True)
+
+
+def set_grad_enabled(enabled):
+    _mode.enabled = bool(enabled)
+
+
+def note_inplace():
+    """Record that some tensor was modified in place (see ``_check_versions``)."""
+    _inplace_epoch[0] += 1
+
+
+class Context:
+    """One recorded operation: what backward needs, and the inputs to send gradients to.
+
+    Forward code stores arrays with ``save_for_backward`` and any other values as attributes
+    (``ctx.stride = 2``), as in PyTorch. ``needs_input_grad[i]`` says whether input i needs a
+    gradient, so backward can skip work.
+    """
+
+    __slots__ = ("__dict__", "function", "inputs", "needs_input_grad", "saved_tensors", "versions",
+                 "epoch", "n_outputs", "output_meta", "retained")
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+
+def _new_tensor(data, requires_grad, grad_fn, output_nr):
+    t = _Tensor.__new__(_Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._output_nr = output_nr
+    t._version = 0
+    t._retains_grad = False
+    return t
+
+
+def apply(cls, *inputs, **params):
+    """Run ``cls.forward`` on the inputs' arrays and wrap the result(s) in Tensors.
+
+    All positional arguments must be Tensors (public wrappers convert scalars); keyword
+    arguments are passed to forward unchanged. A node is recorded only when grad mode is on
+    and some input requires grad; otherwise the context is dropped at once.
+    """
+    ctx = Context()
+    record = False
+    if getattr(_mode, "enabled", True):
+        needs = tuple([t.requires_grad for t in inputs])
+        record = True in needs
+        ctx.needs_input_grad = needs
+    else:
+        n = len(inputs)
+        ctx.needs_input_grad = _NO_GRAD_NEEDED[n] if n < 4 else (False,) * n
+    n = len(inputs)
+    if n == 1:
+        out = cls.forward(ctx, inputs[0].data, **params)
+    elif n == 2:
+        out = cls.forward(ctx, inputs[0].data, inputs[1].data, **params)
+    else:
+        out = cls.forward(ctx, *[t.data for t in inputs], **params)
+    node = ctx if record else None
+    if type(out) is tuple:
+        results = []
+        meta = []
+        for i, o in enumerate(out):
+            differentiable = record and o.dtype.kind == "f"
+            results.append(_new_tensor(o, differentiable, node if differentiable else None, i))
+            meta.append((o.shape, o.dtype, numpy if type(o) is numpy.ndarray else None))
+        result = tuple(results)
+        ctx.n_outputs = len(out)
+        ctx.output_meta = meta
+    else:
+        result = _new_tensor(out, record, node, 0)
+        ctx.n_outputs = 1
+    if record:
+        ctx.function = cls
+        ctx.inputs = inputs
+        ctx.retained = None
+        ctx.epoch = _inplace_epoch[0]
+        ctx.versions = tuple([t._version for t in inputs])
+        if not hasattr(ctx, "saved_tensors"):
+            ctx.saved_tensors = ()
+    return result
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``."""
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        # keepdims + reshape keeps an array even for a 0-d result (numpy would return a scalar)
+        grad = grad.sum(axis=tuple(range(extra)), keepdims=True).reshape(grad.shape[extra:])
+    stretched = tuple([i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1])
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    if grad.shape != tuple(shape):
+        raise RuntimeError(f"autograd: gradient of shape {grad.shape} cannot be reduced to the "
+                           f"input's shape {tuple(shape)}")
+    return grad
+
+
+def _check_versions(node):
+    """Raise if an input whose array backward needs was modified in place after the forward."""
+    saved = list(node.saved_tensors or ()) + list(node.__dict__.values())
+    for t, version in zip(node.inputs, node.versions):
+        if t._version != version and any(s is t.data for s in saved):
+            raise RuntimeError(
+                f"autograd: an input of {node.function.__name__} (shape {t.data.shape}) was "
+                f"modified in place after it was used; backward needs its old value. Use an "
+                f"out-of-place operation (x = x + y) or clone() it first.")
+
+
+def _zeros_for(meta):
+    shape, dtype, xp = meta
+    if xp is None:
+        import cupy
+        xp = cupy
+    return xp.zeros(shape, dtype)
+
+
+def _accumulate_leaf(t, g):
+    if g.shape != t.data.shape:
+        g = unbroadcast(g, t.data.shape)
+    if t.grad is None:
+        # A copy: backward may hand the same array to several inputs (x + y), and optimisers
+        # and clip_grad_norm_ modify .grad in place.
+        t.grad = _new_tensor(g.copy(), False, None, 0)
+    else:
+        t.grad = _new_tensor(t.grad.data + g, False, None, 0)
+
+
+def backward(root, grad, retain_graph=False):
+    """Propagate ``grad`` (an array shaped like ``root``) to every leaf that requires grad.
+
+    One topological traversal from the root: a node runs once all of its consumers have sent
+    their gradients. Saved arrays are released as each node finishes unless ``retain_graph``.
+    """
+    top = root.grad_fn
+    if top is None:
+        if root.requires_grad:
+            _accumulate_leaf(root, grad)
+        return
+    # Pass 1: count, for every node reachable from the root, the edges that will feed it.
+    pending = {top: 0}
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        if node.inputs is None:
+            raise RuntimeError(
+                "autograd: trying to backward through the graph a second time (or directly "
+                "access saved tensors after they have already been freed). Saved intermediate "
+                "values of the graph are freed when you call .backward(); specify "
+                "retain_graph=True the first time if you need to backward twice.")
+        for t in node.inputs:
+            f = t.grad_fn
+            if f is not None:
+                if f in pending:
+                    pending[f] += 1
+                else:
+                    pending[f] = 1
+                    stack.append(f)
+    # Pass 2: run the nodes whose consumers are all done.
+    grads = {top: [grad] if top.n_outputs == 1 else
+             [grad if i == root._output_nr else None for i in range(top.n_outputs)]}
+    ready = [top]
+    epoch = _inplace_epoch[0]
+    while ready:
+        node = ready.pop()
+        inputs = node.inputs
+        outs = grads.pop(node, None)
+        in_grads = None
+        if outs is not None:
+            if node.n_outputs > 1:
+                outs = [g if g is not None else _zeros_for(node.output_meta[i])
+                        for i, g in enumerate(outs)]
+            if node.retained is not None:
+                _fill_retained(node, outs)
+            if node.epoch != epoch:
+                _check_versions(node)
+            in_grads = node.function.backward(node, *outs)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if len(in_grads) != len(inputs):
+                raise RuntimeError(f"autograd: {node.function.__name__}.backward returned "
+                                   f"{len(in_grads)} gradients for {len(inputs)} inputs")
+        if not retain_graph:
+            node.saved_tensors = None
+            node.inputs = None
+            node.__dict__.clear()
+        for i, t in enumerate(inputs):
+            g = None if in_grads is None else in_grads[i]
+            f = t.grad_fn
+            if f is None:
+                if g is not None and t.requires_grad:
+                    _accumulate_leaf(t, g)
+                continue
+            if g is not None:
+                if g.shape != t.data.shape:
+                    g = unbroadcast(g, t.data.shape)
+                slot = grads.get(f)
+                if slot is None:
+                    slot = [None] * f.n_outputs
+                    grads[f] = slot
+                k = t._output_nr
+                slot[k] = g if slot[k] is None else slot[k] + g
+            left = pending[f] - 1
+            pending[f] = left
+            if left == 0:
+                ready.append(f)
+
+
+def _fill_retained(node, outs):
+    for ref, k in node.retained:
+        t = ref()
+        if t is not None:
+            g = outs[k]
+            t.grad = _new_tensor(g.copy() if t.grad is None else t.grad.data + g, False, None, 0)
+
+
+def retain_grad(t):
+    """Keep the gradient of the non-leaf ``t`` in ``t.grad`` during backward."""
+    node = t.grad_fn
+    if node.retained is None:
+        node.retained = []
+    node.retained.append((weakref.ref(t), t._output_nr))

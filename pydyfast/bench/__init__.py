@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m pydyfast.bench {overhead,kernels,llama,train} [options]``."""

@@ -1,0 +1,63 @@
+"""Matrix products: ``a @ b`` with numpy's broadcasting rules, batched, 1-d operands included."""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import array_module
+from .elementwise import operands
+
+
+def _swap_last(a):
+    return a.swapaxes(-1, -2)
+
+
+class MatMul(Function):
+    """y = a @ b. Gradients: ga = gy @ b^T, gb = a^T @ gy (batch axes summed by the engine)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return array_module(a).matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        xp = array_module(gy)
+        # Lift 1-d operands to matrices so one formula covers every case.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = gy
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        ga = gb = None
+        if need_a:
+            ga = xp.matmul(g2, _swap_last(b2))
+            if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,)
+                ga = ga.reshape(-1, a.shape[0]).sum(axis=0)
+        if need_b:
+            gb = xp.matmul(_swap_last(a2), g2)
+            if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,)
+                gb = gb.reshape(-1, b.shape[0]).sum(axis=0)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with numpy/PyTorch semantics (1-d operands, broadcast batch axes)."""
+    a, b = operands(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
+                         f"{a.shape} and {b.shape}")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: {k_a} (last "
+                         f"dim of the first) != {k_b} ({'first' if b.ndim == 1 else 'second-to-last'}"
+                         f" dim of the second)")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
+                         f"broadcast") from None
+    return MatMul.apply(a, b)

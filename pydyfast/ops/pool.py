@@ -1,0 +1,3 @@
+"""Kernel family: pool (filled in by its kernel issue; see DESIGN.md, "The op pattern")."""
+
+__all__ = []  # the public functions, gathered by pydyfast.functional

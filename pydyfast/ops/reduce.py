@@ -1,0 +1,221 @@
+"""Reductions over axes (sum, mean, max, min, var, std, logsumexp, argmax, argmin).
+
+Every reduction takes PyDyNet's ``axis=`` or PyTorch's ``dim=`` (an int, a tuple, or None for
+all axes) and ``keepdims``/``keepdim``.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import array_module
+from ..tensor import Tensor
+
+
+def resolve_axes(op, ndim, axis=None, dim=None):
+    """A sorted tuple of non-negative axes, or None for all; ``axis`` and ``dim`` are synonyms."""
+    if axis is not None and dim is not None:
+        raise TypeError(f"{op}: pass either axis= or dim=, not both")
+    axis = dim if axis is None else axis
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise IndexError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axes}")
+    return tuple(sorted(out))
+
+
+def _as_array(xp, value):
+    # numpy reductions to 0-d give a numpy scalar; the graph holds arrays only
+    return np.asarray(value) if xp is np else value
+
+
+def expand_reduced(gy, shape, axes, keepdims):
+    """Broadcast the gradient of a reduction back to the input's shape."""
+    if not keepdims and axes is not None and shape:
+        gy = gy.reshape([1 if i in axes else s for i, s in enumerate(shape)])
+    return array_module(gy).broadcast_to(gy, shape)
+
+
+def _count(shape, axes):
+    return int(np.prod([shape[a] for a in axes] if axes is not None else shape, dtype=np.int64))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
+        return _as_array(array_module(x), x.sum(axis=axes, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx, gy):
+        return expand_reduced(gy, ctx.shape, ctx.axes, ctx.keepdims)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
+        return _as_array(array_module(x), x.mean(axis=axes, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx, gy):
+        n = _count(ctx.shape, ctx.axes)
+        return expand_reduced(gy / gy.dtype.type(max(n, 1)), ctx.shape, ctx.axes, ctx.keepdims)
+
+
+class Extreme(Function):
+    """max or min over axes; ties share the gradient evenly (PyTorch's amax/amin rule)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, largest):
+        xp = array_module(x)
+        y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
+        ctx.save_for_backward(x, y)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        out = y if keepdims else y.reshape([s for i, s in enumerate(y.shape)
+                                            if axes is not None and i not in axes])
+        return _as_array(xp, out)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        mask = x == y
+        count = mask.sum(axis=ctx.axes, keepdims=True).astype(gy.dtype)
+        gy = expand_reduced(gy, x.shape, ctx.axes, ctx.keepdims)
+        return gy * mask / count
+
+
+class Var(Function):
+    """Variance with ``correction`` (1: unbiased, PyTorch's default; 0: population)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdims, correction):
+        xp = array_module(x)
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        denom = max(_count(x.shape, axes) - correction, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = (centered * centered).sum(axis=axes, keepdims=keepdims) / x.dtype.type(denom)
+        ctx.save_for_backward(centered)
+        ctx.axes, ctx.keepdims, ctx.denom = axes, keepdims, denom
+        return _as_array(xp, y)
+
+    @staticmethod
+    def backward(ctx, gy):
+        (centered,) = ctx.saved_tensors
+        gy = expand_reduced(gy, centered.shape, ctx.axes, ctx.keepdims)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return gy * centered * (gy.dtype.type(2) / gy.dtype.type(ctx.denom))
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        xp = array_module(x)
+        m = x.max(axis=axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # rows of -inf stay -inf instead of nan
+        with np.errstate(divide="ignore"):
+            y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        ctx.save_for_backward(x, y)
+        ctx.axes, ctx.keepdims = axes, keepdims
+        out = y if keepdims else y.reshape([s for i, s in enumerate(y.shape)
+                                            if axes is not None and i not in axes])
+        return _as_array(xp, out)
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, y = ctx.saved_tensors
+        gy = expand_reduced(gy, x.shape, ctx.axes, ctx.keepdims)
+        return gy * array_module(x).exp(x - y)
+
+
+def _reduction(op, cls, float_result=False):
+    def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        _check_tensor(op, x)
+        axes = resolve_axes(op, x.ndim, axis, dim)
+        if float_result and x.data.dtype.kind not in "fc":
+            x = x.float()
+        return cls.apply(x, axes=axes, keepdims=bool(keepdims or keepdim))
+    f.__name__ = op
+    return f
+
+
+def _check_tensor(op, x):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+
+
+sum = _reduction("sum", Sum)  # noqa: A001
+mean = _reduction("mean", Mean, float_result=True)
+logsumexp = _reduction("logsumexp", LogSumExp, float_result=True)
+sum.__doc__ = "Sum over ``axis``/``dim`` (all axes when None)."
+mean.__doc__ = "Mean over ``axis``/``dim`` (all axes when None)."
+logsumexp.__doc__ = "log(sum(exp(x))) over ``axis``/``dim``, computed stably (max-subtracted)."
+
+
+def _extreme(op, largest):
+    def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        _check_tensor(op, x)
+        if x.data.size == 0:
+            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+        axes = resolve_axes(op, x.ndim, axis, dim)
+        return Extreme.apply(x, axes=axes, keepdims=bool(keepdims or keepdim), largest=largest)
+    f.__name__ = op
+    f.__doc__ = (f"{'Largest' if largest else 'Smallest'} value over ``axis``/``dim`` (values "
+                 f"only, as numpy; ties share the gradient).")
+    return f
+
+
+max = _extreme("max", True)  # noqa: A001
+min = _extreme("min", False)  # noqa: A001
+
+
+def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, correction=None):
+    """Variance over ``axis``/``dim``. PyTorch's default is unbiased (``correction=1``);
+    pass ``unbiased=False`` or ``correction=0`` for numpy's population variance."""
+    _check_tensor("var", x)
+    if unbiased is not None and correction is not None:
+        raise TypeError("var: pass either unbiased= or correction=, not both")
+    c = 1 if unbiased is None and correction is None else (
+        int(unbiased) if unbiased is not None else int(correction))
+    if x.data.dtype.kind not in "fc":
+        x = x.float()
+    axes = resolve_axes("var", x.ndim, axis, dim)
+    return Var.apply(x, axes=axes, keepdims=bool(keepdims or keepdim), correction=c)
+
+
+def std(x, axis=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, correction=None):
+    """Standard deviation: ``sqrt(var(...))`` with the same arguments."""
+    from .elementwise import sqrt
+    return sqrt(var(x, axis, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased,
+                    correction=correction))
+
+
+def _arg(op, largest):
+    def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        _check_tensor(op, x)
+        if x.data.size == 0:
+            raise ValueError(f"{op}: cannot take {op} of an empty tensor of shape {x.shape}")
+        axes = resolve_axes(op, x.ndim, axis, dim)
+        if axes is not None and len(axes) != 1:
+            raise ValueError(f"{op}: expected a single axis, got {axes}")
+        keep = bool(keepdims or keepdim)
+        a = None if axes is None else axes[0]
+        xp = array_module(x.data)
+        idx = x.data.argmax(axis=a) if largest else x.data.argmin(axis=a)
+        idx = xp.asarray(idx, dtype=np.int64)
+        if keep:
+            idx = idx.reshape([1] * x.ndim) if a is None else xp.expand_dims(idx, a)
+        return Tensor._wrap(idx)
+    f.__name__ = op
+    f.__doc__ = f"Indices (int64) of the {'largest' if largest else 'smallest'} values; no grad."
+    return f
+
+
+argmax = _arg("argmax", True)
+argmin = _arg("argmin", False)

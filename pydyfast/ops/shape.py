@@ -1,0 +1,305 @@
+"""Shape and layout operations, joining and splitting, dtype and device moves."""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import array_module
+from ..cuda import device_of, to_device as _move
+from ..tensor import Tensor
+from .reduce import resolve_axes
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy.reshape(ctx.shape)
+
+
+def _shape_args(op, shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        return tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{op}: shape must be integers, got {shape!r}") from None
+
+
+def _target_shape(op, old, new):
+    """``new`` with a -1 filled in, checked against the element count of ``old``."""
+    size = int(np.prod(old, dtype=np.int64))
+    unknown = [i for i, s in enumerate(new) if s == -1]
+    known = int(np.prod([s for s in new if s != -1], dtype=np.int64))
+    bad = len(unknown) > 1 or any(s < -1 for s in new)
+    if unknown and not bad:
+        bad = known == 0 or size % known != 0
+        new = tuple(size // known if s == -1 else s for s in new) if not bad else new
+    if bad or int(np.prod(new, dtype=np.int64)) != size:
+        raise ValueError(f"{op}: cannot reshape a tensor of shape {old} ({size} elements) into "
+                         f"shape {new}")
+    return new
+
+
+def reshape(x, *shape):
+    """Same data in a new shape; one dimension may be -1 (inferred)."""
+    shape = _target_shape("reshape", x.shape, _shape_args("reshape", shape))
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+view = reshape
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions start_dim..end_dim into one (PyTorch's flatten)."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = resolve_axes("flatten", x.ndim, start_dim), resolve_axes("flatten", x.ndim, end_dim)
+    s, e = s[0], e[0]
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1], dtype=np.int64)),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.inverse = tuple(np.argsort(axes))
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy.transpose(ctx.inverse)
+
+
+def permute(x, *axes):
+    """Reorder the dimensions (numpy's transpose with axes)."""
+    axes = _shape_args("permute", axes)
+    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} dimensions of a "
+                         f"tensor of shape {x.shape}")
+    return Permute.apply(x, axes=tuple(a % x.ndim for a in axes))
+
+
+def transpose(x, *axes):
+    """``transpose()`` reverses the dimensions (numpy); ``transpose(dim0, dim1)`` swaps two
+    (PyTorch); ``transpose(axes)`` or three or more axes permute (numpy)."""
+    if not axes:
+        return permute(x, *range(x.ndim - 1, -1, -1))
+    if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+        return swapaxes(x, *axes)
+    return permute(x, *axes)
+
+
+def swapaxes(x, axis0, axis1):
+    a0 = resolve_axes("swapaxes", x.ndim, axis0)[0]
+    a1 = resolve_axes("swapaxes", x.ndim, axis1)[0]
+    order = list(range(x.ndim))
+    order[a0], order[a1] = order[a1], order[a0]
+    return Permute.apply(x, axes=tuple(order))
+
+
+def squeeze(x, axis=None, *, dim=None):
+    """Drop size-1 dimensions (all of them, or the given ones that have size 1)."""
+    axes = resolve_axes("squeeze", x.ndim, axis, dim)
+    if axes is None:
+        axes = tuple(i for i, s in enumerate(x.shape) if s == 1)
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1)))
+
+
+def unsqueeze(x, axis=None, *, dim=None):
+    """Insert a size-1 dimension at ``axis``/``dim`` (negative counts from the new end)."""
+    a = dim if axis is None else axis
+    if a is None:
+        raise TypeError("unsqueeze: missing the axis/dim argument")
+    n = x.ndim + 1
+    if not -n <= a < n:
+        raise IndexError(f"unsqueeze: dim {a} is out of range for a result with {n} dimensions")
+    a %= n
+    return reshape(x, x.shape[:a] + (1,) + x.shape[a:])
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        return array_module(x).broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy  # the engine sums it back to the input's shape
+
+
+def broadcast_to(x, *shape):
+    shape = _shape_args("broadcast_to", shape)
+    try:
+        np.broadcast_shapes(x.shape, shape)
+        if np.broadcast_shapes(x.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+    return BroadcastTo.apply(x, shape=shape)
+
+
+def expand(x, *shape):
+    """PyTorch's expand: like broadcast_to, and -1 keeps a dimension's size."""
+    shape = _shape_args("expand", shape)
+    lead = len(shape) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+    return broadcast_to(x, shape)
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([a.shape[axis] for a in arrays])[:-1]
+        return array_module(arrays[0]).concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = array_module(gy)
+        return tuple(xp.split(gy, ctx.bounds, axis=ctx.axis))
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, *arrays, axis):
+        ctx.axis = axis
+        return array_module(arrays[0]).stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        xp = array_module(gy)
+        return tuple(xp.squeeze(g, ctx.axis) for g in xp.split(gy, gy.shape[ctx.axis], ctx.axis))
+
+
+def _joinable(op, tensors):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    if not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{op}: expected a sequence of Tensors")
+    devices = {str(t.device) for t in tensors}
+    if len(devices) > 1:
+        raise RuntimeError(f"{op}: expected all tensors on the same device, got {sorted(devices)}")
+    return tensors
+
+
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis (PyTorch's cat)."""
+    tensors = _joinable("concatenate", tensors)
+    a = resolve_axes("concatenate", tensors[0].ndim, axis if dim is None else dim)[0]
+    ref = tensors[0].shape
+    for t in tensors:
+        if t.ndim != len(ref) or any(s != r for i, (s, r) in enumerate(zip(t.shape, ref)) if i != a):
+            raise ValueError(f"concatenate: shapes {[t.shape for t in tensors]} differ outside "
+                             f"axis {a}")
+    return Concatenate.apply(*tensors, axis=a)
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0, *, dim=None):
+    """Join equally shaped tensors along a new axis."""
+    tensors = _joinable("stack", tensors)
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: expected tensors of one shape, got {sorted(shapes)}")
+    a = axis if dim is None else dim
+    n = tensors[0].ndim + 1
+    if not -n <= a < n:
+        raise IndexError(f"stack: axis {a} is out of range for a result with {n} dimensions")
+    return Stack.apply(*tensors, axis=a % n)
+
+
+class Split(Function):
+    @staticmethod
+    def forward(ctx, x, bounds, axis):
+        ctx.axis = axis
+        return tuple(array_module(x).split(x, bounds, axis=axis))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return array_module(grads[0]).concatenate(grads, axis=ctx.axis)
+
+
+def split(x, indices_or_sections, axis=0, *, dim=None):
+    """numpy's split: an int ``n`` gives n equal parts (error if the axis does not divide),
+    a list gives the cut points. Returns a list of tensors."""
+    a = resolve_axes("split", x.ndim, axis if dim is None else dim)[0]
+    n = x.shape[a]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0 or n % k:
+            raise ValueError(f"split: axis {a} of size {n} cannot be split into {k} equal parts")
+        bounds = [n // k * i for i in range(1, k)]
+    else:
+        bounds = [int(b) for b in indices_or_sections]
+    return list(Split.apply(x, bounds=bounds, axis=a))
+
+
+def vsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 0)
+
+
+def hsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 1 if x.ndim > 1 else 0)
+
+
+def dsplit(x, indices_or_sections):
+    if x.ndim < 3:
+        raise ValueError(f"dsplit: needs at least 3 dimensions, got shape {x.shape}")
+    return split(x, indices_or_sections, 2)
+
+
+class AsType(Function):
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy.astype(ctx.dtype) if ctx.dtype.kind in "fc" else None
+
+
+def astype(x, dtype):
+    dtype = np.dtype(dtype)
+    if x.requires_grad and dtype.kind not in "fc":
+        return Tensor._wrap(x.data.astype(dtype))  # an integer copy carries no gradient
+    return AsType.apply(x, dtype=dtype)
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = device_of(x)
+        return _move(x, device)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return _move(gy, ctx.source)
+
+
+def to_device(x, device):
+    return ToDevice.apply(x, device=device)
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy
+
+
+def clone(x):
+    return Clone.apply(x)
