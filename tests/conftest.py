@@ -1,0 +1,51 @@
+"""Shared fixtures: both dtypes, both CPU kernel paths, tolerances, torch as the oracle."""
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import pydyfast
+from pydyfast import backend
+
+torch.set_num_threads(1)  # tests compare values, not speed; avoid oversubscribing 2 cores
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture(params=["native", "numpy"])
+def kernels(request):
+    """Run the test once on the compiled kernels and once on the NumPy references."""
+    if request.param == "native" and not backend.native_active() and backend.get_kernels() != "numpy":
+        pytest.fail("compiled kernels are not loaded: " + str(backend.info()["_C_error"]))
+    previous = backend.get_kernels()
+    backend.set_kernels(request.param)
+    yield request.param
+    backend.set_kernels(previous)
+
+
+def tolerances(dtype):
+    """rtol/atol for comparing with torch: float32 sums differ in the last bits."""
+    return dict(rtol=1e-4, atol=1e-5) if np.dtype(dtype) == np.float32 else dict(rtol=1e-9, atol=1e-10)
+
+
+@pytest.fixture
+def tol(dtype):
+    return tolerances(dtype)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    pydyfast.manual_seed(0)
+    torch.manual_seed(0)
+
+
+LLAMA_DATA = os.environ.get("PYDYFAST_LLAMA_DATA")
