@@ -54,7 +54,20 @@ class Context:
         self.saved_tensors = arrays
 
 
+_ndarray = numpy.ndarray
+_generic = numpy.generic
+
+
+def as_array(x):
+    """numpy ufuncs on 0-d arrays return numpy scalars; the graph holds arrays only."""
+    if type(x) is not _ndarray and isinstance(x, _generic):
+        return numpy.asarray(x)
+    return x
+
+
 def _new_tensor(data, requires_grad, grad_fn, output_nr):
+    if type(data) is not _ndarray and isinstance(data, _generic):
+        data = numpy.asarray(data)
     t = _Tensor.__new__(_Tensor)
     t.data = data
     t.grad = None
@@ -219,6 +232,8 @@ def backward(root, grad, retain_graph=False):
             node.__dict__.clear()
         for i, t in enumerate(inputs):
             g = None if in_grads is None else in_grads[i]
+            if g is not None and type(g) is not _ndarray and isinstance(g, _generic):
+                g = numpy.asarray(g)
             f = t.grad_fn
             if f is None:
                 if g is not None and t.requires_grad:

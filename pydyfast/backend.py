@@ -99,8 +99,9 @@ def _cuda_launcher(family, name):
 
 
 def array_module(a):
-    """numpy for numpy arrays, cupy for cupy arrays."""
-    if type(a) is np.ndarray:
+    """numpy for numpy arrays (and the numpy scalars that 0-d arithmetic returns), cupy for
+    cupy arrays."""
+    if type(a) is np.ndarray or isinstance(a, (np.generic, float, int)):
         return np
     from .cuda import cupy_module
     return cupy_module()

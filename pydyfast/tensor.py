@@ -184,7 +184,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad=False):
         """Wrap an array without copying or checking (library-internal)."""
         t = cls.__new__(cls)
-        t.data = data
+        t.data = _engine.as_array(data)
         t.grad = None
         t.requires_grad = requires_grad
         t.grad_fn = None

@@ -12,20 +12,28 @@ from ..tensor import Tensor
 
 
 def operands(a, b, op):
-    """Two Tensors for a binary op: Python scalars and arrays become constants that follow
-    the tensor's dtype (float32 * 2.0 stays float32, as in PyTorch); devices must agree."""
+    """Two Tensors for a binary op, with PyTorch's promotion: Python scalars and arrays become
+    constants that follow the tensor's dtype (float32 * 2.0 stays float32), and an integer or
+    bool operand meeting a floating one takes the floating dtype. Devices must agree."""
     a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
     if a_is and b_is:
         if type(a.data) is not type(b.data) or a.device != b.device:
             raise RuntimeError(f"{op}: expected both tensors on the same device, got "
                                f"{a.device} and {b.device}")
-        return a, b
-    if a_is:
-        return a, constant(b, a, op)
-    if b_is:
-        return constant(a, b, op), b
-    raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
-                    f"{type(b).__name__}")
+    elif a_is:
+        b = constant(b, a, op)
+    elif b_is:
+        a = constant(a, b, op)
+    else:
+        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka != kb:
+        if kb == "f" and ka in "iub":
+            a = a.to(dtype=b.data.dtype)
+        elif ka == "f" and kb in "iub":
+            b = b.to(dtype=a.data.dtype)
+    return a, b
 
 
 def constant(value, like, op):
@@ -172,6 +180,8 @@ def mul(a, b):
 
 def div(a, b):
     a, b = operands(a, b, "div")
+    if a.data.dtype.kind in "iub" and b.data.dtype.kind in "iub":  # true division is float
+        a, b = a.to(dtype=dtypes.get_default_dtype()), b.to(dtype=dtypes.get_default_dtype())
     return Div.apply(a, b)
 
 

@@ -27,10 +27,10 @@ class MatMul(Function):
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g2 = gy
-        if a.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
+        if b.ndim == 1:  # the product dropped the last axis of b2
             g2 = xp.expand_dims(g2, -1)
+        if a.ndim == 1:  # ... and the first matrix axis of a2
+            g2 = xp.expand_dims(g2, -2)
         ga = gb = None
         if need_a:
             ga = xp.matmul(g2, _swap_last(b2))

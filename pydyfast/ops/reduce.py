@@ -3,6 +3,8 @@
 Every reduction takes PyDyNet's ``axis=`` or PyTorch's ``dim=`` (an int, a tuple, or None for
 all axes) and ``keepdims``/``keepdim``.
 """
+import builtins
+
 import numpy as np
 
 from ..autograd import Function
@@ -21,7 +23,7 @@ def resolve_axes(op, ndim, axis=None, dim=None):
     out = []
     for a in axes:
         a = int(a)
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise IndexError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
@@ -65,7 +67,7 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, gy):
         n = _count(ctx.shape, ctx.axes)
-        return expand_reduced(gy / gy.dtype.type(max(n, 1)), ctx.shape, ctx.axes, ctx.keepdims)
+        return expand_reduced(gy / gy.dtype.type(builtins.max(n, 1)), ctx.shape, ctx.axes, ctx.keepdims)
 
 
 class Extreme(Function):
@@ -98,7 +100,7 @@ class Var(Function):
         xp = array_module(x)
         mean = x.mean(axis=axes, keepdims=True)
         centered = x - mean
-        denom = max(_count(x.shape, axes) - correction, 0)
+        denom = builtins.max(_count(x.shape, axes) - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             y = (centered * centered).sum(axis=axes, keepdims=keepdims) / x.dtype.type(denom)
         ctx.save_for_backward(centered)
