@@ -232,8 +232,11 @@ def backward(root, grad, retain_graph=False):
             node.__dict__.clear()
         for i, t in enumerate(inputs):
             g = None if in_grads is None else in_grads[i]
-            if g is not None and type(g) is not _ndarray and isinstance(g, _generic):
-                g = numpy.asarray(g)
+            if g is not None:
+                if type(g) is not _ndarray and isinstance(g, _generic):
+                    g = numpy.asarray(g)
+                if g.dtype != t.data.dtype:  # mixed-precision ops: the gradient follows its input
+                    g = g.astype(t.data.dtype)
             f = t.grad_fn
             if f is None:
                 if g is not None and t.requires_grad:
