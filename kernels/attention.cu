@@ -1,0 +1,71 @@
+// Rotary position embedding and single-token (KV-cache decode) attention.
+//   rotary: x (rows, S, D) C-contiguous, cos/sin (S, D/2). Pairs are (x[2i], x[2i+1]) when
+//     interleaved (llama2.c / Meta) or (x[i], x[i + D/2]) (Hugging Face half-split):
+//     y1 = x1 cos - x2 sin, y2 = x1 sin + x2 cos. The backward is the inverse rotation (sign = -1).
+//   decode_attention: q (B, H, D), caches (B, Hkv, max_len, D), H a multiple of Hkv (grouped
+//     query heads: head h reads kv head h / (H / Hkv)); out[b, h] = softmax(scale q k^T) v over the
+//     positions [0, length).
+//
+// Grid/block contract (pydyfast/cuda_launch/attention.py):
+//   rotary: 1-D grid-stride loop over rows * S * D/2 (one thread per pair), any grid/block.
+//   decode_attention: grid = (B * H,), one block per query head; blockDim.x a multiple of 32
+//     (128); dynamic shared memory = length * sizeof(T) for the scores (the launcher falls back to
+//     cupy matmuls when that exceeds 48 KiB).
+#include "common.cuh"
+
+template <typename T>
+__global__ void rotary(const T* x, const T* cos_t, const T* sin_t, T* y, i64 rows, i64 S, i64 D,
+                       int interleaved, T sign) {
+  const i64 half = D / 2;
+  PDF_GRID_LOOP(p, rows * S * half) {
+    const i64 i = p % half;
+    const i64 row_pos = p / half;  // (row, s) flattened
+    const i64 s = row_pos % S;
+    const T c = cos_t[s * half + i], sn = sign * sin_t[s * half + i];
+    const i64 base = row_pos * D;
+    const i64 a = base + (interleaved ? 2 * i : i);
+    const i64 b = base + (interleaved ? 2 * i + 1 : i + half);
+    const T x1 = x[a], x2 = x[b];
+    y[a] = x1 * c - x2 * sn;
+    y[b] = x1 * sn + x2 * c;
+  }
+}
+
+template <typename T>
+__global__ void decode_attention(const T* q, const T* k_cache, const T* v_cache, T* out, i64 H,
+                                 i64 Hkv, i64 max_len, i64 D, i64 length, T scale) {
+  __shared__ T scratch[32];
+  T* scores = shared_buffer<T>();
+  const i64 bh = blockIdx.x;
+  const i64 b = bh / H, h = bh - b * H;
+  const i64 kv = b * Hkv + h / (H / Hkv);
+  const T* qh = q + bh * D;
+  const T* kh = k_cache + kv * max_len * D;
+  const T* vh = v_cache + kv * max_len * D;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+
+  // scores[t] = scale * q . k[t]: one warp per position, lanes across D.
+  for (i64 t = warp; t < length; t += warps) {
+    T dot = T(0);
+    for (i64 d = lane; d < D; d += 32) dot += qh[d] * kh[t * D + d];
+    dot = warp_sum(dot);
+    if (lane == 0) scores[t] = dot * scale;
+  }
+  __syncthreads();
+  T m = neg_inf<T>();
+  for (i64 t = threadIdx.x; t < length; t += blockDim.x) m = pdf_max(m, scores[t]);
+  m = block_max(m, scratch);
+  T s = T(0);
+  for (i64 t = threadIdx.x; t < length; t += blockDim.x) {
+    const T e = pdf_exp(scores[t] - m);
+    scores[t] = e;
+    s += e;
+  }
+  const T inv = T(1) / block_sum(s, scratch);  // block_sum syncs, so every score is written
+  // out[d] = sum_t p[t] v[t, d]: threads across D (coalesced reads of each cached row).
+  for (i64 d = threadIdx.x; d < D; d += blockDim.x) {
+    T acc = T(0);
+    for (i64 t = 0; t < length; ++t) acc += scores[t] * vh[t * D + d];
+    out[bh * D + d] = acc * inv;
+  }
+}
