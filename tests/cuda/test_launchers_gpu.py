@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as TF
 
 from pydyfast.cuda_launch import attention, im2col, norm, pool, rnn, softmax
+from pydyfast.ops.pool import _adaptive_windows, _avg_windows
 
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -109,22 +110,12 @@ CONV_CASES = [((1, 1, 5, 5), (3, 3), (1, 1), (0, 0), (1, 1)),
 @pytest.mark.parametrize("shape, k, s, p, d", CONV_CASES)
 def test_im2col_col2im(cp, close, dtype, rng, shape, k, s, p, d):
     x = rng.standard_normal(shape).astype(dtype)
-    cols = im2col.im2col(cp.asarray(x), *k, *s, *p, *d)
+    cols = im2col.im2col(cp.asarray(x), k, s, p, d)
     ref = TF.unfold(tt(x), k, dilation=d, padding=p, stride=s)
     close(cols, ref, dtype, "im2col")
     g = rng.standard_normal(ref.shape).astype(dtype)
-    back = im2col.col2im(cp.asarray(g), shape, *k, *s, *p, *d)
+    back = im2col.col2im(cp.asarray(g), shape[2:], k, s, p, d)
     close(back, TF.fold(tt(g), shape[2:], k, dilation=d, padding=p, stride=s), dtype, "col2im")
-
-
-def test_im2col1d_matches_2d_with_height_one(cp, close, rng):
-    x = rng.standard_normal((2, 3, 11))
-    cols = im2col.im2col1d(cp.asarray(x), 3, 2, 1, 1)
-    close(cols, TF.unfold(tt(x[:, :, None, :]), (1, 3), padding=(0, 1), stride=(1, 2)),
-          np.float64)
-    close(im2col.col2im1d(cols, x.shape, 3, 2, 1, 1)[:, :, None, :],
-          TF.fold(TF.unfold(tt(x[:, :, None, :]), (1, 3), padding=(0, 1), stride=(1, 2)),
-                  (1, 11), (1, 3), padding=(0, 1), stride=(1, 2)), np.float64)
 
 
 POOL_CASES = [((1, 1, 4, 4), (2, 2), (2, 2), (0, 0), False),
@@ -136,40 +127,41 @@ POOL_CASES = [((1, 1, 4, 4), (2, 2), (2, 2), (0, 0), False),
 @pytest.mark.parametrize("shape, k, s, p, ceil", POOL_CASES)
 def test_max_pool(cp, close, dtype, rng, shape, k, s, p, ceil):
     x = rng.standard_normal(shape).astype(dtype)
-    y, argmax = pool.max_pool2d_fwd(cp.asarray(x), *k, *s, *p, 1, 1, ceil)
     xt = tt(x, True)
     yt = TF.max_pool2d(xt, k, s, p, ceil_mode=ceil)
+    y, argmax = pool.max_pool2d_fwd(cp.asarray(x), k, s, p, (1, 1), tuple(yt.shape[2:]))
     gy = rng.standard_normal(yt.shape).astype(dtype)
     yt.backward(tt(gy))
     close(y, yt, dtype, "forward")
-    close(pool.max_pool2d_bwd(cp.asarray(gy), argmax, shape), xt.grad, dtype, "backward")
+    close(pool.max_pool2d_bwd(cp.asarray(gy), argmax, shape[2:]), xt.grad, dtype, "backward")
+
+
+def _check_avg(cp, close, dtype, x, yt, xt, windows, rng):
+    gy = rng.standard_normal(yt.shape).astype(dtype)
+    yt.backward(tt(gy))
+    close(pool.avg_pool2d_fwd(cp.asarray(x), *windows), yt, dtype, "forward")
+    close(pool.avg_pool2d_bwd(cp.asarray(gy), x.shape[2:], *windows), xt.grad, dtype, "backward")
 
 
 @pytest.mark.parametrize("shape, k, s, p, ceil", POOL_CASES)
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool(cp, close, dtype, rng, shape, k, s, p, ceil, count_include_pad):
     x = rng.standard_normal(shape).astype(dtype)
-    y = pool.avg_pool2d_fwd(cp.asarray(x), *k, *s, *p, ceil, count_include_pad)
     xt = tt(x, True)
     yt = TF.avg_pool2d(xt, k, s, p, ceil_mode=ceil, count_include_pad=count_include_pad)
-    gy = rng.standard_normal(yt.shape).astype(dtype)
-    yt.backward(tt(gy))
-    close(y, yt, dtype, "forward")
-    close(pool.avg_pool2d_bwd(cp.asarray(gy), shape, *k, *s, *p, ceil, count_include_pad),
-          xt.grad, dtype, "backward")
+    (hs, he, hw), (ws, we, ww) = [_avg_windows(*a, count_include_pad)
+                                  for a in zip(shape[2:], k, s, p, yt.shape[2:])]
+    _check_avg(cp, close, dtype, x, yt, xt, (hs, he, hw, ws, we, ww), rng)
 
 
 @pytest.mark.parametrize("shape, out", [((2, 3, 7, 9), (3, 4)), ((1, 1, 2, 3), (5, 7)),
                                         ((1, 2, 8, 8), (1, 1))])
 def test_adaptive_avg_pool(cp, close, dtype, rng, shape, out):
     x = rng.standard_normal(shape).astype(dtype)
-    y = pool.adaptive_avg_pool2d_fwd(cp.asarray(x), *out)
     xt = tt(x, True)
     yt = TF.adaptive_avg_pool2d(xt, out)
-    gy = rng.standard_normal(yt.shape).astype(dtype)
-    yt.backward(tt(gy))
-    close(y, yt, dtype, "forward")
-    close(pool.adaptive_avg_pool2d_bwd(cp.asarray(gy), shape), xt.grad, dtype, "backward")
+    (hs, he, hw), (ws, we, ww) = [_adaptive_windows(n, o) for n, o in zip(shape[2:], out)]
+    _check_avg(cp, close, dtype, x, yt, xt, (hs, he, hw, ws, we, ww), rng)
 
 
 @pytest.mark.parametrize("B, H", [(1, 1), (5, 33), (256, 128)])
@@ -202,7 +194,10 @@ def test_lstm_cell(cp, close, dtype, rng, B, H, use_c):
     i, f, gg, o = (git + ght).chunk(4, dim=1)
     cn = torch.sigmoid(f) * ct + torch.sigmoid(i) * torch.tanh(gg)
     hn = torch.sigmoid(o) * torch.tanh(cn)
-    torch.autograd.backward([hn, cn] if use_c else [hn], [tt(g_h), tt(g_c)] if use_c else [tt(g_h)])
+    if use_c:
+        torch.autograd.backward([hn, cn], [tt(g_h), tt(g_c)])
+    else:
+        hn.backward(tt(g_h))
     close(h_new, hn, dtype, "h")
     close(c_new, cn, dtype, "c")
     dgates, dc = rnn.lstm_cell_bwd(cp.asarray(g_h), cp.asarray(g_c) if use_c else None,
