@@ -1,13 +1,21 @@
-// Rotary position embedding and single-token (KV-cache decode) attention.
+// Rotary position embedding, the masked softmax of scaled dot-product attention (the GEMMs around
+// it run in cuBLAS) and single-token (KV-cache decode) attention; arguments and results as
+// csrc/attention.cpp.
 //   rotary: x (rows, S, D) C-contiguous, cos/sin (S, D/2). Pairs are (x[2i], x[2i+1]) when
 //     interleaved (llama2.c / Meta) or (x[i], x[i + D/2]) (Hugging Face half-split):
 //     y1 = x1 cos - x2 sin, y2 = x1 sin + x2 cos. The backward is the inverse rotation (sign = -1).
+//   attention_softmax_fwd: scores (N, R, S) -> p = softmax over S of scale * scores; with
+//     causal_rows > 0 row r sees keys j <= r mod causal_rows only (PyTorch's top-left causal
+//     mask; grouped-query heads stack blocks of causal_rows rows); masked entries are 0.
+//     attention_softmax_bwd: d scores = scale * p * (gp - sum_j gp p).
 //   decode_attention: q (B, H, D), caches (B, Hkv, max_len, D), H a multiple of Hkv (grouped
 //     query heads: head h reads kv head h / (H / Hkv)); out[b, h] = softmax(scale q k^T) v over the
 //     positions [0, length).
 //
 // Grid/block contract (pydyfast/cuda_launch/attention.py):
 //   rotary: 1-D grid-stride loop over rows * S * D/2 (one thread per pair), any grid/block.
+//   attention_softmax_fwd/bwd: grid = (N * R,), one block per row, blockDim.x a power of two in
+//     [32, 1024]; no dynamic shared memory.
 //   decode_attention: grid = (B * H,), one block per query head; blockDim.x a multiple of 32
 //     (128); dynamic shared memory = length * sizeof(T) for the scores (the launcher falls back to
 //     cupy matmuls when that exceeds 48 KiB).
@@ -29,6 +37,38 @@ __global__ void rotary(const T* x, const T* cos_t, const T* sin_t, T* y, i64 row
     y[a] = x1 * c - x2 * sn;
     y[b] = x1 * sn + x2 * c;
   }
+}
+
+template <typename T>
+__global__ void attention_softmax_fwd(const T* scores, T* p, i64 R, i64 S, T scale,
+                                      i64 causal_rows) {
+  __shared__ T scratch[32];
+  const i64 row = blockIdx.x;
+  const i64 r = row % R;
+  const i64 end = causal_rows > 0 ? min(S, r % causal_rows + 1) : S;
+  const T* x = scores + row * S;
+  T* y = p + row * S;
+  T m = neg_inf<T>();
+  for (i64 j = threadIdx.x; j < end; j += blockDim.x) m = pdf_max(m, scale * x[j]);
+  m = block_max(m, scratch);
+  T sum = T(0);
+  for (i64 j = threadIdx.x; j < end; j += blockDim.x) sum += pdf_exp(scale * x[j] - m);
+  const T inv = T(1) / block_sum(sum, scratch);  // a row of -inf gives NaN, as in PyTorch
+  for (i64 j = threadIdx.x; j < S; j += blockDim.x)
+    y[j] = j < end ? pdf_exp(scale * x[j] - m) * inv : T(0);
+}
+
+template <typename T>
+__global__ void attention_softmax_bwd(const T* p, const T* gp, T* gs, i64 S, T scale) {
+  __shared__ T scratch[32];
+  const i64 row = blockIdx.x;
+  const T* y = p + row * S;
+  const T* g = gp + row * S;
+  T* o = gs + row * S;
+  T dot = T(0);
+  for (i64 j = threadIdx.x; j < S; j += blockDim.x) dot += g[j] * y[j];
+  dot = block_sum(dot, scratch);
+  for (i64 j = threadIdx.x; j < S; j += blockDim.x) o[j] = scale * y[j] * (g[j] - dot);
 }
 
 template <typename T>

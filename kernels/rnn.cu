@@ -3,15 +3,15 @@
 //   GRU (gates r, z, n):  r = sig(gi_r + gh_r), z = sig(gi_z + gh_z), n = tanh(gi_n + r gh_n),
 //                         h' = (1 - z) n + z h.         saved (B, 4H) = [r, z, n, gh_n]
 //   LSTM (gates i, f, g, o): i, f, o = sig(gi + gh), g = tanh(gi + gh), c' = f c + i g,
-//                         h' = o tanh(c').              saved (B, 4H) = [i, f, g, o]
-// All arrays C-contiguous, B rows; H is the hidden size.
+//                         h' = o tanh(c').              saved (B, 5H) = [i, f, g, o, tanh(c')]
+// All arrays C-contiguous, B rows; H is the hidden size. Arguments and results as csrc/rnn.cpp.
 //
 // Grid/block contract (pydyfast/cuda_launch/rnn.py): 1-D grid-stride loops over B * H, any
 // grid/block; one thread per (row, hidden unit) handles all the gates of that unit.
 #include "common.cuh"
 
 template <typename T>
-__global__ void gru_cell_fwd(const T* gi, const T* gh, const T* h, T* h_new, T* saved, i64 B,
+__global__ void gru_gates_fwd(const T* gi, const T* gh, const T* h, T* h_new, T* saved, i64 B,
                              i64 H) {
   PDF_GRID_LOOP(i, B * H) {
     const i64 b = i / H, j = i - b * H;
@@ -34,8 +34,8 @@ __global__ void gru_cell_fwd(const T* gi, const T* gh, const T* h, T* h_new, T* 
 // outputs; they differ only in the n gate, where gh_n is scaled by r) and dh (B, H), the direct
 // part z dh' (the caller adds dgh W_hh).
 template <typename T>
-__global__ void gru_cell_bwd(const T* grad_h, const T* h, const T* saved, T* dgi, T* dgh, T* dh,
-                             i64 B, i64 H) {
+__global__ void gru_gates_bwd(const T* saved, const T* h, const T* grad_h, T* dgi, T* dgh, T* dh,
+                              i64 B, i64 H) {
   PDF_GRID_LOOP(i, B * H) {
     const i64 b = i / H, j = i - b * H;
     const T* s = saved + b * 4 * H;
@@ -57,8 +57,8 @@ __global__ void gru_cell_bwd(const T* grad_h, const T* h, const T* saved, T* dgi
 }
 
 template <typename T>
-__global__ void lstm_cell_fwd(const T* gi, const T* gh, const T* c, T* h_new, T* c_new, T* saved,
-                              i64 B, i64 H) {
+__global__ void lstm_gates_fwd(const T* gi, const T* gh, const T* c, T* h_new, T* c_new, T* saved,
+                               i64 B, i64 H) {
   PDF_GRID_LOOP(i, B * H) {
     const i64 b = i / H, j = i - b * H;
     const T* gib = gi + b * 4 * H;
@@ -68,26 +68,27 @@ __global__ void lstm_cell_fwd(const T* gi, const T* gh, const T* c, T* h_new, T*
     const T gg = pdf_tanh(gib[2 * H + j] + ghb[2 * H + j]);
     const T og = pdf_sigmoid(gib[3 * H + j] + ghb[3 * H + j]);
     const T cn = fg * c[i] + ig * gg;
+    const T tc = pdf_tanh(cn);
     c_new[i] = cn;
-    h_new[i] = og * pdf_tanh(cn);
-    T* s = saved + b * 4 * H;
+    h_new[i] = og * tc;
+    T* s = saved + b * 5 * H;
     s[j] = ig;
     s[H + j] = fg;
     s[2 * H + j] = gg;
     s[3 * H + j] = og;
+    s[4 * H + j] = tc;
   }
 }
 
 // From dh' and dc' (the gradient flowing into the new cell state from the next step): dgates
 // (B, 4H), the pre-activation gradient shared by gi and gh, and dc (B, H) for the previous cell.
 template <typename T>
-__global__ void lstm_cell_bwd(const T* grad_h, const T* grad_c, const T* c, const T* c_new,
-                              const T* saved, T* dgates, T* dc, i64 B, i64 H) {
+__global__ void lstm_gates_bwd(const T* saved, const T* c, const T* grad_h, const T* grad_c,
+                               T* dgates, T* dc, i64 B, i64 H) {
   PDF_GRID_LOOP(i, B * H) {
     const i64 b = i / H, j = i - b * H;
-    const T* s = saved + b * 4 * H;
-    const T ig = s[j], fg = s[H + j], gg = s[2 * H + j], og = s[3 * H + j];
-    const T tc = pdf_tanh(c_new[i]);
+    const T* s = saved + b * 5 * H;
+    const T ig = s[j], fg = s[H + j], gg = s[2 * H + j], og = s[3 * H + j], tc = s[4 * H + j];
     const T gh = grad_h[i];
     const T dcn = grad_c[i] + gh * og * (T(1) - tc * tc);
     T* d = dgates + b * 4 * H;

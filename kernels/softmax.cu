@@ -1,4 +1,5 @@
-// Softmax, log-softmax and fused cross-entropy over the last axis of C-contiguous (rows, n).
+// Softmax, log-softmax and the fused cross-entropy over the last axis of C-contiguous (rows, n),
+// with the arguments and results of csrc/softmax.cpp.
 //
 // Grid/block contract (pydyfast/cuda_launch/softmax.py):
 //   softmax_fwd, softmax_bwd, cross_entropy_fwd: grid = (rows,), one block per row;
@@ -54,47 +55,44 @@ __global__ void softmax_bwd(const T* y, const T* gy, T* gx, i64 rows, i64 n, int
     out[j] = log ? gr[j] - pdf_exp(yr[j]) * s : yr[j] * (gr[j] - s);
 }
 
-// Per-row cross-entropy of logits x (rows, n) with class indices `target` (rows,), class weights
-// w (n,) and label smoothing eps (PyTorch's formula):
-//   loss = w[t] (1 - eps) (lse - x[t]) + eps / n * sum_c w[c] (lse - x[c]),  0 where t == ignore.
-// lse (rows,) = logsumexp of the row, kept for the backward.
+// Per-row parts of the cross-entropy of logits x (rows, n), class indices `target` (rows,) and
+// class weights w (n,) (ones without weight), as csrc/softmax.cpp:
+//   lse = logsumexp(x_r),  nll = w[t] (lse - x_r[t]),  smooth = sum_c w[c] (lse - x_r[c])
+//   = lse * wsum - sum_c w[c] x_r[c]  (only when `smoothing`, else 0); nll = smooth = 0 where t is
+//   ignore_index or out of range. The Python op combines them with the label smoothing and the
+//   reduction.
 template <typename T>
-__global__ void cross_entropy_fwd(const T* x, const i64* target, const T* w, T* loss, T* lse,
-                                  i64 rows, i64 n, i64 ignore_index, T eps) {
+__global__ void cross_entropy_fwd(const T* x, const i64* target, const T* w, T* nll, T* smooth,
+                                  T* lse, i64 rows, i64 n, i64 ignore_index, int smoothing,
+                                  T wsum) {
   __shared__ T scratch[32];
   const i64 r = blockIdx.x;
   const T* xr = x + r * n;
   T mx, sum;
   row_max_and_sum(xr, n, scratch, mx, sum);
   const T l = mx + pdf_log(sum);
-  T smooth = T(0);
-  if (eps != T(0)) {
-    for (i64 j = threadIdx.x; j < n; j += blockDim.x) smooth += w[j] * (l - xr[j]);
-    smooth = block_sum(smooth, scratch);
+  T wx = T(0);
+  if (smoothing) {
+    for (i64 j = threadIdx.x; j < n; j += blockDim.x) wx += w[j] * xr[j];
+    wx = block_sum(wx, scratch);
   }
   if (threadIdx.x == 0) {
     const i64 t = target[r];
+    const bool skip = t == ignore_index || t < 0 || t >= n;
     lse[r] = l;
-    loss[r] = t == ignore_index ? T(0)
-                                : w[t] * (T(1) - eps) * (l - xr[t]) + eps / T(n) * smooth;
+    nll[r] = skip ? T(0) : w[t] * (l - xr[t]);
+    smooth[r] = skip || !smoothing ? T(0) : l * wsum - wx;
   }
 }
 
-// gx[r, j] = g[r] (w[t] (1 - eps) (p_j - [j == t]) + eps / n (wsum p_j - w[j])), p = exp(x - lse),
-// 0 for ignored rows; wsum = sum_c w[c].
+// gx[r, c] = p_c (a_r + b_r wsum) - b_r w[c] - a_r [c == t],  p = exp(x_r - lse_r), where
+// a = d loss / d nll * w[t] and b = d loss / d smooth per row (0 on ignored rows).
 template <typename T>
-__global__ void cross_entropy_bwd(const T* x, const i64* target, const T* w, const T* lse,
-                                  const T* g, T* gx, i64 rows, i64 n, i64 ignore_index, T eps,
-                                  T wsum) {
+__global__ void cross_entropy_bwd(const T* x, const i64* target, const T* lse, const T* a,
+                                  const T* b, const T* w, T* gx, i64 rows, i64 n, T wsum) {
   PDF_GRID_LOOP(i, rows * n) {
-    const i64 r = i / n, j = i - r * n;
-    const i64 t = target[r];
-    if (t == ignore_index) {
-      gx[i] = T(0);
-      continue;
-    }
+    const i64 r = i / n, c = i - r * n;
     const T p = pdf_exp(x[i] - lse[r]);
-    const T hard = w[t] * (T(1) - eps) * (p - (j == t ? T(1) : T(0)));
-    gx[i] = g[r] * (hard + eps / T(n) * (wsum * p - w[j]));
+    gx[i] = p * (a[r] + b[r] * wsum) - b[r] * w[c] - (target[r] == c ? a[r] : T(0));
   }
 }

@@ -1,18 +1,20 @@
-"""Launchers for kernels/attention.cu: rotary embedding and KV-cache decode attention.
-
-Training attention (scaled_dot_product_attention) runs as cuBLAS matmuls around the softmax
-kernel of kernels/softmax.cu, so it needs no launcher of its own.
+"""Launchers for kernels/attention.cu, mirroring csrc/attention.cpp: rotary embedding, the
+masked softmax of scaled_dot_product_attention (its GEMMs run in cuBLAS through cupy's matmul)
+and single-token decode attention against a KV cache.
 """
 import numpy as np
 
-from ..cuda_kernels import BLOCK, grid_1d, kernel, scalar
+from ..cuda_kernels import BLOCK, grid_1d, kernel, row_block, scalar
 
 FAMILY = "attention"
 _DECODE_THREADS = 128
 _SHARED_LIMIT = 48 * 1024  # bytes of shared memory a kernel may use without opting in
 
 
-def _rotate(x, cos, sin, interleaved, sign):
+def rotary(x, cos, sin, interleaved, inverse):
+    """x (..., S, D), cos/sin (S, D/2) -> x with each pair rotated by its position's angle
+    (minus the angle when ``inverse``: the backward). Pairs (x[2i], x[2i+1]) when interleaved
+    (Meta / llama2.c), else (x[i], x[i + D/2]) (Hugging Face)."""
     import cupy as cp
     S, D = x.shape[-2], x.shape[-1]
     if cos.shape != (S, D // 2) or sin.shape != (S, D // 2) or D % 2:
@@ -20,23 +22,39 @@ def _rotate(x, cos, sin, interleaved, sign):
                          f"{(S, D // 2)}, got {cos.shape} and {sin.shape}")
     y = cp.empty_like(x)
     if x.size:
-        rows = x.size // (S * D)
         kernel(FAMILY, "rotary", x.dtype)(
             grid_1d(x.size // 2), (BLOCK,),
             (x, cp.ascontiguousarray(cos, dtype=x.dtype), cp.ascontiguousarray(sin, dtype=x.dtype),
-             y, np.int64(rows), np.int64(S), np.int64(D), np.int32(bool(interleaved)),
-             scalar(x.dtype, sign)))
+             y, np.int64(x.size // (S * D)), np.int64(S), np.int64(D), np.int32(bool(interleaved)),
+             scalar(x.dtype, -1.0 if inverse else 1.0)))
     return y
 
 
-def rotary_fwd(x, cos, sin, interleaved):
-    """x (..., S, D), cos/sin (S, D/2) -> x rotated pairwise by the position angles."""
-    return _rotate(x, cos, sin, interleaved, 1.0)
+def attention_softmax_fwd(scores, scale, causal_rows):
+    """scores (N, R, S) -> softmax over S of scale * scores; causal_rows > 0 masks key
+    j > r mod causal_rows for row r (masked entries 0)."""
+    import cupy as cp
+    N, R, S = scores.shape
+    p = cp.empty_like(scores)
+    if p.size:
+        kernel(FAMILY, "attention_softmax_fwd", scores.dtype)(
+            (N * R,), (row_block(S),),
+            (scores, p, np.int64(R), np.int64(S), scalar(scores.dtype, scale),
+             np.int64(causal_rows)))
+    return p
 
 
-def rotary_bwd(gy, cos, sin, interleaved):
-    """The gradient of a rotation is the inverse rotation of the output gradient."""
-    return _rotate(gy, cos, sin, interleaved, -1.0)
+def attention_softmax_bwd(p, gp, scale):
+    """d scores (N, R, S) = scale * p * (gp - sum_j gp p)."""
+    import cupy as cp
+    N, R, S = p.shape
+    gs = cp.empty_like(p)
+    if p.size:
+        kernel(FAMILY, "attention_softmax_bwd", p.dtype)(
+            (N * R,), (row_block(S),),
+            (p, cp.ascontiguousarray(gp, dtype=p.dtype), gs, np.int64(S),
+             scalar(p.dtype, scale)))
+    return gs
 
 
 def decode_attention(q, k_cache, v_cache, length, scale):

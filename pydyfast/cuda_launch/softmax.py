@@ -53,42 +53,46 @@ def log_softmax_bwd(y, gy):
 
 
 def _weights(weight, n, dtype):
+    """The class weights on the GPU (ones without weight) and their sum."""
     import cupy as cp
     if weight is None:
-        return cp.ones(n, dtype=dtype)
-    return cp.ascontiguousarray(weight, dtype=dtype)
+        return cp.ones(n, dtype=dtype), float(n)
+    w = cp.ascontiguousarray(weight, dtype=dtype)
+    return w, float(w.sum())
 
 
-def cross_entropy_fwd(x, target, weight, ignore_index, label_smoothing):
-    """Per-row loss of logits x (N, C) and class indices target (N,), and the row logsumexp.
+def cross_entropy_fwd(logits, target, weight, ignore_index, smoothing):
+    """Per-row parts of the cross-entropy of logits (N, C) and class indices target (N,).
 
-    loss[i] = w[t] (1 - eps) (lse - x[i, t]) + eps / C * sum_c w[c] (lse - x[i, c]),
-    0 where t == ignore_index. Returns (loss (N,), lse (N,)); the caller reduces.
+    lse = logsumexp(row), nll = w[t] (lse - x[t]), smooth = sum_c w[c] (lse - x[c]) (0 unless
+    ``smoothing``); nll = smooth = 0 where t == ignore_index. weight (C,) or None.
+    Returns (nll, smooth, lse), each (N,).
     """
     import cupy as cp
-    rows, n = x.shape
-    loss = cp.empty(rows, dtype=x.dtype)
-    lse = cp.empty(rows, dtype=x.dtype)
-    if rows:
-        kernel(FAMILY, "cross_entropy_fwd", x.dtype)(
+    rows, n = logits.shape
+    nll, smooth, lse = (cp.empty(rows, dtype=logits.dtype) for _ in range(3))
+    if rows and n:
+        w, wsum = _weights(weight, n, logits.dtype)
+        kernel(FAMILY, "cross_entropy_fwd", logits.dtype)(
             (rows,), (row_block(n),),
-            (x, cp.ascontiguousarray(target, dtype=cp.int64), _weights(weight, n, x.dtype), loss,
-             lse, np.int64(rows), np.int64(n), np.int64(ignore_index),
-             scalar(x.dtype, label_smoothing)))
-    return loss, lse
+            (logits, cp.ascontiguousarray(target, dtype=cp.int64), w, nll, smooth, lse,
+             np.int64(rows), np.int64(n), np.int64(ignore_index), np.int32(bool(smoothing)),
+             scalar(logits.dtype, wsum)))
+    return nll, smooth, lse
 
 
-def cross_entropy_bwd(x, target, weight, lse, gloss, ignore_index, label_smoothing):
-    """gx (N, C) of the per-row losses given their gradient gloss (N,)."""
+def cross_entropy_bwd(logits, target, lse, a, b, weight):
+    """gx (N, C) = p (a + b sum(w)) - b w - a onehot(t), p = softmax(logits), from the per-row
+    a = d loss / d nll * w[t] and b = d loss / d smooth (0 on ignored rows)."""
     import cupy as cp
-    rows, n = x.shape
-    gx = cp.empty_like(x)
-    w = _weights(weight, n, x.dtype)
-    if x.size:
-        kernel(FAMILY, "cross_entropy_bwd", x.dtype)(
-            grid_1d(x.size), (BLOCK,),
-            (x, cp.ascontiguousarray(target, dtype=cp.int64), w, lse,
-             cp.ascontiguousarray(gloss, dtype=x.dtype), gx, np.int64(rows), np.int64(n),
-             np.int64(ignore_index), scalar(x.dtype, label_smoothing),
-             scalar(x.dtype, float(w.sum()))))
+    rows, n = logits.shape
+    gx = cp.empty_like(logits)
+    if logits.size:
+        w, wsum = _weights(weight, n, logits.dtype)
+        kernel(FAMILY, "cross_entropy_bwd", logits.dtype)(
+            grid_1d(logits.size), (BLOCK,),
+            (logits, cp.ascontiguousarray(target, dtype=cp.int64), lse,
+             cp.ascontiguousarray(a, dtype=logits.dtype),
+             cp.ascontiguousarray(b, dtype=logits.dtype), w, gx, np.int64(rows), np.int64(n),
+             scalar(logits.dtype, wsum)))
     return gx

@@ -48,19 +48,22 @@ def test_cross_entropy(cp, close, dtype, rng, smoothing, weighted):
     target = rng.integers(0, C, N)
     target[3] = -100
     weight = rng.random(C).astype(dtype) + 0.5 if weighted else None
+    w = np.ones(C, dtype) if weight is None else weight
     gloss = rng.standard_normal(N).astype(dtype)
-    loss, lse = softmax.cross_entropy_fwd(cp.asarray(x), cp.asarray(target),
-                                          None if weight is None else cp.asarray(weight),
-                                          -100, smoothing)
+    wg = None if weight is None else cp.asarray(weight)
+    nll, smooth, lse = softmax.cross_entropy_fwd(cp.asarray(x), cp.asarray(target), wg, -100,
+                                                 smoothing > 0)
     xt = tt(x, True)
     lt = TF.cross_entropy(xt, tt(target), weight=None if weight is None else tt(weight),
                           ignore_index=-100, reduction="none", label_smoothing=smoothing)
     lt.backward(tt(gloss))
-    close(loss, lt, dtype, "loss")
+    close((1 - smoothing) * nll + smoothing / C * smooth, lt, dtype, "loss")
     close(lse, torch.logsumexp(xt, dim=1), dtype, "logsumexp")
-    gx = softmax.cross_entropy_bwd(cp.asarray(x), cp.asarray(target),
-                                   None if weight is None else cp.asarray(weight), lse,
-                                   cp.asarray(gloss), -100, smoothing)
+    kept = target != -100
+    a = np.where(kept, gloss * (1 - smoothing) * w[np.where(kept, target, 0)], 0).astype(dtype)
+    b = np.where(kept, gloss * smoothing / C, 0).astype(dtype)
+    gx = softmax.cross_entropy_bwd(cp.asarray(x), cp.asarray(target), lse, cp.asarray(a),
+                                   cp.asarray(b), wg)
     close(gx, xt.grad, dtype, "gradient")
 
 
@@ -71,18 +74,21 @@ def test_layer_norm(cp, close, dtype, rng, rows, n, affine):
     gy = rng.standard_normal((rows, n)).astype(dtype)
     w = rng.standard_normal(n).astype(dtype) if affine else None
     b = rng.standard_normal(n).astype(dtype) if affine else None
-    y, mean, rstd = norm.layer_norm_fwd(cp.asarray(x), None if w is None else cp.asarray(w),
-                                        None if b is None else cp.asarray(b), n, 1e-5)
-    xt, wt, bt = tt(x, True), tt(np.ones(n, dtype) if w is None else w, True), \
-        tt(np.zeros(n, dtype) if b is None else b, True)
+    wg, bg = (None if v is None else cp.asarray(v) for v in (w, b))
+    y, mean, rstd = norm.layer_norm_fwd(cp.asarray(x), wg, bg, 1e-5)
+    xt = tt(x, True)
+    wt = tt(np.ones(n, dtype) if w is None else w, True)
+    bt = tt(np.zeros(n, dtype) if b is None else b, True)
     yt = TF.layer_norm(xt, (n,), wt, bt, 1e-5)
     yt.backward(tt(gy))
     close(y, yt, dtype, "forward")
-    gx, gw, gb = norm.layer_norm_bwd(cp.asarray(x), cp.asarray(gy),
-                                     None if w is None else cp.asarray(w), mean, rstd, n)
+    gx, gw, gb = norm.layer_norm_bwd(cp.asarray(gy), cp.asarray(x), mean, rstd, wg, affine, affine)
     close(gx, xt.grad, dtype, "input gradient")
-    close(gw, wt.grad, dtype, "weight gradient")
-    close(gb, bt.grad, dtype, "bias gradient")
+    if affine:
+        close(gw, wt.grad, dtype, "weight gradient")
+        close(gb, bt.grad, dtype, "bias gradient")
+    else:
+        assert gw is None and gb is None
 
 
 @pytest.mark.parametrize("rows, n", [(1, 1), (7, 33), (300, 288)])
@@ -90,14 +96,17 @@ def test_rms_norm(cp, close, dtype, rng, rows, n):
     x = rng.standard_normal((rows, n)).astype(dtype)
     gy = rng.standard_normal((rows, n)).astype(dtype)
     w = rng.standard_normal(n).astype(dtype)
-    y, rstd = norm.rms_norm_fwd(cp.asarray(x), cp.asarray(w), n, 1e-6)
+    y, mean, rstd = norm.rms_norm_fwd(cp.asarray(x), cp.asarray(w), 1e-6)
     xt, wt = tt(x, True), tt(w, True)
     yt = TF.rms_norm(xt, (n,), wt, 1e-6)
     yt.backward(tt(gy))
     close(y, yt, dtype, "forward")
-    gx, gw = norm.rms_norm_bwd(cp.asarray(x), cp.asarray(gy), cp.asarray(w), rstd, n)
+    assert not mean.any()
+    gx, gw, gb = norm.rms_norm_bwd(cp.asarray(gy), cp.asarray(x), mean, rstd, cp.asarray(w),
+                                   True, False)
     close(gx, xt.grad, dtype, "input gradient")
     close(gw, wt.grad, dtype, "weight gradient")
+    assert gb is None
 
 
 # (N, C, H, W), (kh, kw), stride, padding, dilation
@@ -165,11 +174,11 @@ def test_adaptive_avg_pool(cp, close, dtype, rng, shape, out):
 
 
 @pytest.mark.parametrize("B, H", [(1, 1), (5, 33), (256, 128)])
-def test_gru_cell(cp, close, dtype, rng, B, H):
+def test_gru_gates(cp, close, dtype, rng, B, H):
     gi, gh = (rng.standard_normal((B, 3 * H)).astype(dtype) for _ in range(2))
     h = rng.standard_normal((B, H)).astype(dtype)
     g = rng.standard_normal((B, H)).astype(dtype)
-    h_new, saved = rnn.gru_cell_fwd(cp.asarray(gi), cp.asarray(gh), cp.asarray(h))
+    h_new, saved = rnn.gru_gates_fwd(cp.asarray(gi), cp.asarray(gh), cp.asarray(h))
     git, ght, ht = tt(gi, True), tt(gh, True), tt(h, True)
     r = torch.sigmoid(git[:, :H] + ght[:, :H])
     z = torch.sigmoid(git[:, H:2 * H] + ght[:, H:2 * H])
@@ -177,31 +186,26 @@ def test_gru_cell(cp, close, dtype, rng, B, H):
     ref = (1 - z) * n + z * ht
     ref.backward(tt(g))
     close(h_new, ref, dtype, "forward")
-    dgi, dgh, dh = rnn.gru_cell_bwd(cp.asarray(g), cp.asarray(h), saved)
+    dgi, dgh, dh = rnn.gru_gates_bwd(saved, cp.asarray(h), cp.asarray(g))
     close(dgi, git.grad, dtype, "dgi")
     close(dgh, ght.grad, dtype, "dgh")
     close(dh, ht.grad, dtype, "dh")
 
 
 @pytest.mark.parametrize("B, H", [(1, 1), (5, 33), (64, 256)])
-@pytest.mark.parametrize("use_c", [True, False])
-def test_lstm_cell(cp, close, dtype, rng, B, H, use_c):
+def test_lstm_gates(cp, close, dtype, rng, B, H):
     gi, gh = (rng.standard_normal((B, 4 * H)).astype(dtype) for _ in range(2))
     c = rng.standard_normal((B, H)).astype(dtype)
     g_h, g_c = (rng.standard_normal((B, H)).astype(dtype) for _ in range(2))
-    h_new, c_new, saved = rnn.lstm_cell_fwd(cp.asarray(gi), cp.asarray(gh), cp.asarray(c))
+    h_new, c_new, saved = rnn.lstm_gates_fwd(cp.asarray(gi), cp.asarray(gh), cp.asarray(c))
     git, ght, ct = tt(gi, True), tt(gh, True), tt(c, True)
     i, f, gg, o = (git + ght).chunk(4, dim=1)
     cn = torch.sigmoid(f) * ct + torch.sigmoid(i) * torch.tanh(gg)
     hn = torch.sigmoid(o) * torch.tanh(cn)
-    if use_c:
-        torch.autograd.backward([hn, cn], [tt(g_h), tt(g_c)])
-    else:
-        hn.backward(tt(g_h))
+    torch.autograd.backward([hn, cn], [tt(g_h), tt(g_c)])
     close(h_new, hn, dtype, "h")
     close(c_new, cn, dtype, "c")
-    dgates, dc = rnn.lstm_cell_bwd(cp.asarray(g_h), cp.asarray(g_c) if use_c else None,
-                                   cp.asarray(c), c_new, saved)
+    dgates, dc = rnn.lstm_gates_bwd(saved, cp.asarray(c), cp.asarray(g_h), cp.asarray(g_c))
     close(dgates, git.grad, dtype, "dgates")
     close(dc, ct.grad, dtype, "dc")
 
@@ -222,13 +226,32 @@ def test_rotary(cp, close, dtype, rng, shape, interleaved):
     cos, sin = np.cos(angles).astype(dtype), np.sin(angles).astype(dtype)
     x = rng.standard_normal(shape).astype(dtype)
     gy = rng.standard_normal(shape).astype(dtype)
-    y = attention.rotary_fwd(cp.asarray(x), cp.asarray(cos), cp.asarray(sin), interleaved)
+    y = attention.rotary(cp.asarray(x), cp.asarray(cos), cp.asarray(sin), interleaved, False)
     xt = tt(x, True)
     yt = _rotate_ref(xt, tt(cos), tt(sin), interleaved)
     yt.backward(tt(gy))
     close(y, yt, dtype, "forward")
-    close(attention.rotary_bwd(cp.asarray(gy), cp.asarray(cos), cp.asarray(sin), interleaved),
+    close(attention.rotary(cp.asarray(gy), cp.asarray(cos), cp.asarray(sin), interleaved, True),
           xt.grad, dtype, "backward")
+
+
+@pytest.mark.parametrize("N, R, S, causal_rows", [(1, 1, 1, 0), (6, 7, 7, 7), (4, 10, 300, 5),
+                                                  (2, 3, 2000, 0)])
+def test_attention_softmax(cp, close, dtype, rng, N, R, S, causal_rows):
+    scores = rng.standard_normal((N, R, S)).astype(dtype) * 4
+    gp = rng.standard_normal((N, R, S)).astype(dtype)
+    scale = 0.3
+    st = tt(scores, True)
+    z = st * scale
+    if causal_rows:
+        keep = torch.arange(S, device=DEV)[None, :] <= (torch.arange(R, device=DEV)
+                                                         % causal_rows)[:, None]
+        z = z.masked_fill(~keep, float("-inf"))
+    pt = torch.softmax(z, dim=-1)
+    pt.backward(tt(gp))
+    p = attention.attention_softmax_fwd(cp.asarray(scores), scale, causal_rows)
+    close(p, pt, dtype, "forward")
+    close(attention.attention_softmax_bwd(p, cp.asarray(gp), scale), st.grad, dtype, "backward")
 
 
 @pytest.mark.parametrize("B, H, Hkv, D, max_len, length",
@@ -237,7 +260,8 @@ def test_rotary(cp, close, dtype, rng, shape, interleaved):
 def test_decode_attention(cp, close, dtype, rng, B, H, Hkv, D, max_len, length):
     q = rng.standard_normal((B, H, D)).astype(dtype)
     k, v = (rng.standard_normal((B, Hkv, max_len, D)).astype(dtype) for _ in range(2))
-    out = attention.decode_attention(cp.asarray(q), cp.asarray(k), cp.asarray(v), length, None)
+    out = attention.decode_attention(cp.asarray(q), cp.asarray(k), cp.asarray(v), length,
+                                     D ** -0.5)
     kt = tt(k[:, :, :length]).repeat_interleave(H // Hkv, dim=1)
     vt = tt(v[:, :, :length]).repeat_interleave(H // Hkv, dim=1)
     ref = TF.scaled_dot_product_attention(tt(q)[:, :, None], kt, vt)[:, :, 0]
