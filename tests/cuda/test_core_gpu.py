@@ -95,3 +95,10 @@ def test_module_to_cuda_and_back(cp, rng):
     other = Affine().to("cuda")
     other.load_state_dict(state)
     assert other.weight.is_cuda and np.array_equal(other.weight.numpy(), m.weight.numpy())
+
+
+def test_where_and_masked_fill_take_a_raw_cupy_mask(cp):
+    x = pdf.Tensor([1.0, -2.0, 3.0], device="cuda")
+    mask = cp.asarray([True, False, True])
+    assert F.where(mask, x, 0.0).tolist() == [1.0, 0.0, 3.0]
+    assert F.masked_fill(x, mask, 5.0).tolist() == [5.0, -2.0, 5.0]
