@@ -18,8 +18,9 @@ def cp():
 
 def gpu_tolerance(dtype):
     """Kernels sum in another order than torch: float32 differs in the last bits."""
-    return dict(rtol=2e-5, atol=2e-6) if np.dtype(dtype) == np.float32 else \
-        dict(rtol=1e-10, atol=1e-12)
+    if np.dtype(dtype) == np.float32:
+        return {"rtol": 2e-5, "atol": 2e-6}
+    return {"rtol": 1e-10, "atol": 1e-12}
 
 
 @pytest.fixture

@@ -12,6 +12,6 @@ def test_kernel_bench_runs_on_cuda(cp, tmp_path):
     out = tmp_path / "cuda.json"
     result = subprocess.run([sys.executable, "-m", "pydyfast.bench", "kernels", "--device", "cuda",
                              "--quick", "--json", str(out)],
-                            capture_output=True, text=True, timeout=900)
+                            check=False, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert out.stat().st_size > 0
