@@ -221,7 +221,8 @@ carray<T> cross_entropy_backward(carray<T> logits, carray<std::int64_t> target,
       const T scale = ar + br * weight_total;
       if (wp) {
 #pragma omp simd
-        for (std::int64_t i = 0; i < C; ++i) gr[i] = vexp((xr[i] - m) - log_sum) * scale - br * wp[i];
+        for (std::int64_t i = 0; i < C; ++i)
+          gr[i] = vexp((xr[i] - m) - log_sum) * scale - br * wp[i];
       } else {
 #pragma omp simd
         for (std::int64_t i = 0; i < C; ++i) gr[i] = vexp((xr[i] - m) - log_sum) * scale - br;

@@ -139,8 +139,8 @@ def _reduce_rows(xp, terms, reduction, denominator, dtype):
 class CrossEntropy(Function):
     """Cross-entropy of logits against class indices, fused (log-softmax + gather + smoothing).
 
-    With lse_i = log(sum_c exp(x_ic)) (kept as max_i and log_sum_i), target t_i, class weights w (1 without weight) and
-    smoothing eps over C classes, per row i (0 where t_i == ignore_index):
+    With lse_i = log(sum_c exp(x_ic)) (kept as max_i and log_sum_i), target t_i, class
+    weights w (1 without weight) and smoothing eps over C classes, per row i (0 where t_i == ignore_index):
         nll_i = w[t_i] * (lse_i - x_it),   smooth_i = sum_c w_c * (lse_i - x_ic)
         loss_i = (1 - eps) * nll_i + eps / C * smooth_i
     'mean' divides the sum by sum_i w[t_i] over the kept rows (their count without weight),
@@ -155,9 +155,9 @@ class CrossEntropy(Function):
         classes = logits.shape[1]
         flat_target = xp.ascontiguousarray(target.reshape(-1), dtype=np.int64)
         smoothing = label_smoothing > 0
-        nll, smooth, row_max, log_sum = dispatch(logits, flat_target, weight, ignore_index=ignore_index,
-                                    smoothing=smoothing, ref=_cross_entropy_ref,
-                                    native="cross_entropy_fwd")
+        nll, smooth, row_max, log_sum = dispatch(
+            logits, flat_target, weight, ignore_index=ignore_index, smoothing=smoothing,
+            ref=_cross_entropy_ref, native="cross_entropy_fwd")
         kept = flat_target != ignore_index
         if weight is None:
             kept_weight = kept.astype(x.dtype)
