@@ -64,24 +64,25 @@ def _weights(weight, n, dtype):
 def cross_entropy_fwd(logits, target, weight, ignore_index, smoothing):
     """Per-row parts of the cross-entropy of logits (N, C) and class indices target (N,).
 
-    lse = logsumexp(row), nll = w[t] (lse - x[t]), smooth = sum_c w[c] (lse - x[c]) (0 unless
-    ``smoothing``); nll = smooth = 0 where t == ignore_index. weight (C,) or None.
-    Returns (nll, smooth, lse), each (N,).
+    With logsumexp = row_max + log_sum (kept apart for float32 precision): nll = w[t]
+    (logsumexp - x[t]), smooth = sum_c w[c] (logsumexp - x[c]) (0 unless ``smoothing``);
+    nll = smooth = 0 where t == ignore_index. weight (C,) or None.
+    Returns (nll, smooth, row_max, log_sum), each (N,).
     """
     import cupy as cp
     rows, n = logits.shape
-    nll, smooth, lse = (cp.empty(rows, dtype=logits.dtype) for _ in range(3))
+    nll, smooth, row_max, log_sum = (cp.empty(rows, dtype=logits.dtype) for _ in range(4))
     if rows and n:
         w, wsum = _weights(weight, n, logits.dtype)
         kernel(FAMILY, "cross_entropy_fwd", logits.dtype)(
             (rows,), (row_block(n),),
-            (logits, cp.ascontiguousarray(target, dtype=cp.int64), w, nll, smooth, lse,
-             np.int64(rows), np.int64(n), np.int64(ignore_index), np.int32(bool(smoothing)),
-             scalar(logits.dtype, wsum)))
-    return nll, smooth, lse
+            (logits, cp.ascontiguousarray(target, dtype=cp.int64), w, nll, smooth, row_max,
+             log_sum, np.int64(rows), np.int64(n), np.int64(ignore_index),
+             np.int32(bool(smoothing)), scalar(logits.dtype, wsum)))
+    return nll, smooth, row_max, log_sum
 
 
-def cross_entropy_bwd(logits, target, lse, a, b, weight):
+def cross_entropy_bwd(logits, target, row_max, log_sum, a, b, weight):
     """gx (N, C) = p (a + b sum(w)) - b w - a onehot(t), p = softmax(logits), from the per-row
     a = d loss / d nll * w[t] and b = d loss / d smooth (0 on ignored rows)."""
     import cupy as cp
@@ -91,7 +92,7 @@ def cross_entropy_bwd(logits, target, lse, a, b, weight):
         w, wsum = _weights(weight, n, logits.dtype)
         kernel(FAMILY, "cross_entropy_bwd", logits.dtype)(
             grid_1d(logits.size), (BLOCK,),
-            (logits, cp.ascontiguousarray(target, dtype=cp.int64), lse,
+            (logits, cp.ascontiguousarray(target, dtype=cp.int64), row_max, log_sum,
              cp.ascontiguousarray(a, dtype=logits.dtype),
              cp.ascontiguousarray(b, dtype=logits.dtype), w, gx, np.int64(rows), np.int64(n),
              scalar(logits.dtype, wsum)))
