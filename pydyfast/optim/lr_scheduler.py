@@ -5,6 +5,7 @@ The updates are torch's own recursive formulas (each lr computed from the previo
 the sequences equal torch's to the last bits.
 """
 import math
+from bisect import bisect_right
 from collections import Counter
 
 from .optimizer import Optimizer
@@ -33,6 +34,16 @@ class LRScheduler:
     def step(self):
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _restart(self):
+        """Jump to step 0 of this schedule from the base lrs (SequentialLR's hand-over): the
+        closed form where the schedule has one, as torch does."""
+        self.last_epoch = 0
+        closed = getattr(self, "_closed_form", None)
+        values = closed() if closed is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -66,6 +77,10 @@ class StepLR(LRScheduler):
             return self._current()
         return [lr * self.gamma for lr in self._current()]
 
+    def _closed_form(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each milestone (a repeated milestone counts twice)."""
@@ -79,6 +94,10 @@ class MultiStepLR(LRScheduler):
             return self._current()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current()]
 
+    def _closed_form(self):
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every step."""
@@ -91,6 +110,9 @@ class ExponentialLR(LRScheduler):
         if self.last_epoch == 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
+
+    def _closed_form(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -112,6 +134,10 @@ class CosineAnnealingLR(LRScheduler):
                     for lr, base in zip(self._current(), self.base_lrs)]
         ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
         return [ratio * (lr - self.eta_min) + self.eta_min for lr in self._current()]
+
+    def _closed_form(self):
+        wave = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * wave for base in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
@@ -150,6 +176,64 @@ class LinearLR(LRScheduler):
             return self._current()
         factor = 1.0 + (b - a) / (self.total_iters * a + (t - 1) * (b - a))
         return [lr * factor for lr in self._current()]
+
+    def _closed_form(self):
+        a, b = self.start_factor, self.end_factor
+        factor = a + (b - a) * min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * factor for base in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[i]`` until ``milestones[i]``, then hand over to the next one, which
+    restarts from the base lrs: ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5),
+    CosineAnnealingLR(opt, T_max=95)], milestones=[5])`` is a linear warm-up then cosine decay.
+    """
+
+    def __init__(self, optimizer, schedulers, milestones):
+        schedulers, milestones = list(schedulers), [int(m) for m in milestones]
+        if not schedulers:
+            raise ValueError("SequentialLR: expected at least one scheduler")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
+                             f"{len(schedulers)} schedulers, got {len(milestones)}")
+        for i, sched in enumerate(schedulers):
+            if not isinstance(sched, LRScheduler) or isinstance(sched, SequentialLR):
+                raise TypeError(f"SequentialLR: schedulers[{i}] must be a plain LRScheduler "
+                                f"(not ReduceLROnPlateau or SequentialLR), got "
+                                f"{type(sched).__name__}")
+            if sched.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR: schedulers[{i}] belongs to another optimizer")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = 0
+        # Each scheduler already took its step 0 when it was built; undo that and start the
+        # first one again from the initial lrs (torch's behaviour).
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for sched in schedulers:
+            sched.last_epoch -= 1
+        schedulers[0].step()
+        self._last_lr = schedulers[0].get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        index = bisect_right(self._milestones, self.last_epoch)
+        sched = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            sched._restart()
+        else:
+            sched.step()
+        self._last_lr = sched.get_last_lr()
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["_schedulers"] = [sched.state_dict() for sched in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        for sched, saved in zip(self._schedulers, state.pop("_schedulers")):
+            sched.load_state_dict(saved)
+        super().load_state_dict(state)
 
 
 class OneCycleLR(LRScheduler):
