@@ -52,7 +52,8 @@ def test_default_collate_recurses_like_torch():
         assert ours[k].dtype == np.dtype(str(theirs[k].dtype).replace("torch.", ""))
         np.testing.assert_array_equal(ours[k].numpy(), theirs[k].numpy())
     assert ours["name"] == theirs["name"] == ["s0", "s1", "s2"]
-    pairs = data.default_collate([(pydyfast.Tensor([1.0, 2.0]), 1), (pydyfast.Tensor([3.0, 4.0]), 0)])
+    pairs = data.default_collate([(pydyfast.Tensor([1.0, 2.0]), 1),
+                                  (pydyfast.Tensor([3.0, 4.0]), 0)])
     assert isinstance(pairs, tuple) and pairs[0].shape == (2, 2)
     np.testing.assert_array_equal(pairs[1].numpy(), [1, 0])
 
