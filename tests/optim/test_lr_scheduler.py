@@ -170,3 +170,25 @@ def test_sequential_lr_state_dict_resumes_the_same_schedule():
     resumed.step()
     assert resumed.get_last_lr() == straight.get_last_lr()
     assert resumed._schedulers[1].last_epoch == straight._schedulers[1].last_epoch == 3
+
+
+@pytest.mark.parametrize("name,options", [("CosineAnnealingLR", dict(T_max=12, eta_min=0.01)),
+                                          ("StepLR", dict(step_size=4)),
+                                          ("LinearLR", dict(start_factor=0.2))])
+def test_resuming_with_last_epoch_matches_torch(name, options):
+    ours, theirs = make_pair()
+    for opt, module in ((ours, lr_scheduler), (theirs, torch.optim.lr_scheduler)):
+        first = getattr(module, name)(opt, **options)
+        for _ in range(6):
+            opt.step()  # no gradients: nothing moves, but torch sees the usual call order
+            first.step()
+    sched = getattr(lr_scheduler, name)(ours, last_epoch=6, **options)
+    ref = getattr(torch.optim.lr_scheduler, name)(theirs, last_epoch=6, **options)
+    got, want = lr_sequences(ours, theirs, sched, ref, steps=20)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_resuming_needs_initial_lr():
+    with pytest.raises(KeyError, match="needs 'initial_lr' in param_groups\\[0\\]"):
+        lr_scheduler.StepLR(make_pair()[0], step_size=2, last_epoch=3)
+    assert lr_scheduler._LRScheduler is lr_scheduler.LRScheduler
