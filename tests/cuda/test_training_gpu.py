@@ -76,7 +76,8 @@ LOSSES = {"mlp": _mlp, "lenet": _lenet, "gru": _gru, "transformer": _transformer
 LEARNING_RATES = {"mlp": 0.1, "lenet": 0.003, "gru": 0.1, "transformer": 0.1}
 
 
-def _train(model, device, steps=3):
+def _train(model, device, steps=3, optimizer=None):
+    """Losses of ``steps`` training steps: plain SGD on .data, or ``optimizer(params)``."""
     lr = LEARNING_RATES[model]
     rng = np.random.default_rng(0)
     shapes, x, y = _shapes_and_batch(rng, model)
@@ -88,6 +89,7 @@ def _train(model, device, steps=3):
         params[name] = pdf.Tensor(init, device=device, requires_grad=True)
     x = pdf.Tensor(x, device=device)
     y = pdf.Tensor(y, device=device)
+    opt = None if optimizer is None else optimizer(list(params.values()))
     losses = []
     for _ in range(steps):
         loss = LOSSES[model](params, x, y)
@@ -95,8 +97,13 @@ def _train(model, device, steps=3):
         losses.append(loss.item())
         for p in params.values():
             assert p.grad is not None and p.grad.device == p.device
-            p.data -= lr * p.grad.data
-            p.grad = None
+        if opt is None:
+            for p in params.values():
+                p.data -= lr * p.grad.data
+                p.grad = None
+        else:
+            opt.step()
+            opt.zero_grad()
     return losses
 
 
@@ -107,3 +114,22 @@ def test_training_steps_on_gpu_match_cpu(cp, model):
     cpu = _train(model, "cpu")
     np.testing.assert_allclose(gpu, cpu, rtol=1e-9)
     assert gpu[2] < gpu[1] < gpu[0]
+
+
+OPTIMIZERS = {
+    "SGD_momentum": lambda p: pdf.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    "Adam": lambda p: pdf.optim.Adam(p, lr=1e-2, amsgrad=True),
+    "AdamW": lambda p: pdf.optim.AdamW(p, lr=1e-2),
+    "RMSprop": lambda p: pdf.optim.RMSprop(p, lr=1e-3, momentum=0.5, centered=True),
+    "Adagrad": lambda p: pdf.optim.Adagrad(p, lr=0.05),
+    "Adadelta": lambda p: pdf.optim.Adadelta(p, lr=1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_optimizer_steps_on_gpu_match_cpu(cp, name):
+    """The optimizers update cupy parameters in place (numpy ufuncs dispatch to cupy)."""
+    _need(*NEEDS["mlp"])
+    gpu = _train("mlp", "cuda", optimizer=OPTIMIZERS[name])
+    cpu = _train("mlp", "cpu", optimizer=OPTIMIZERS[name])
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-9)
