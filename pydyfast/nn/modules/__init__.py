@@ -13,6 +13,7 @@ from .module import Module  # noqa: F401
 from .normalization import GroupNorm, LayerNorm, RMSNorm  # noqa: F401
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d,  # noqa: F401
                       MaxPool1d, MaxPool2d)
+from .rnn import *  # noqa: F401,F403
 from .sparse import Embedding  # noqa: F401
 from .transformer import (MultiheadAttention, TransformerEncoder,  # noqa: F401
                           TransformerEncoderLayer)
