@@ -1,68 +1,12 @@
 """Compare a pydyfast layer with its PyTorch twin: same weights (copied from torch's state dict),
 same inputs; outputs, input gradients and parameter gradients must agree.
-
-Until the kernels-softmax-norm branch is merged, ``pydyfast.nn.functional`` lacks softmax,
-log_softmax, layer_norm, rms_norm, cross_entropy and nll_loss; ``install_composite_fallbacks``
-fills only the missing ones with plain Tensor compositions so the layers built on them
-(MultiheadAttention, LayerNorm, the Transformer, CrossEntropyLoss) can be tested now.
-``FALLBACKS`` names those installed, so tests of options only the real kernels have can skip.
 """
 import numpy as np
 import torch
 
 import pydyfast as pdf
-from pydyfast.nn import functional as F
 
 from conftest import tolerances
-
-FALLBACKS = set()
-
-
-def _softmax(x, dim=-1, axis=None):
-    d = dim if axis is None else axis
-    return (x - x.logsumexp(axis=d, keepdims=True)).exp()
-
-
-def _log_softmax(x, dim=-1, axis=None):
-    d = dim if axis is None else axis
-    return x - x.logsumexp(axis=d, keepdims=True)
-
-
-def _layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
-    axes = tuple(range(-len(tuple(normalized_shape)), 0))
-    d = x - x.mean(axis=axes, keepdims=True)
-    y = d / ((d * d).mean(axis=axes, keepdims=True) + eps).sqrt()
-    y = y if weight is None else y * weight
-    return y if bias is None else y + bias
-
-
-def _rms_norm(x, normalized_shape, weight=None, eps=None):
-    axes = tuple(range(-len(tuple(normalized_shape)), 0))
-    eps = np.finfo(x.dtype).eps if eps is None else eps
-    y = x / ((x * x).mean(axis=axes, keepdims=True) + eps).sqrt()
-    return y if weight is None else y * weight
-
-
-def _nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
-    picked = (input * F.one_hot(target, input.shape[1]).astype(input.dtype)).sum(axis=1)
-    return -picked.mean() if reduction == "mean" else -picked.sum()
-
-
-def _cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",  # noqa: A002
-                   label_smoothing=0.0):
-    return _nll_loss(_log_softmax(input, dim=1), target, reduction=reduction)
-
-
-def install_composite_fallbacks():
-    for name, fn in (("softmax", _softmax), ("log_softmax", _log_softmax),
-                     ("layer_norm", _layer_norm), ("rms_norm", _rms_norm),
-                     ("nll_loss", _nll_loss), ("cross_entropy", _cross_entropy)):
-        if not hasattr(F, name):
-            setattr(F, name, fn)
-            FALLBACKS.add(name)
-
-
-install_composite_fallbacks()
 
 
 def copy_torch_weights(module, torch_module, dtype):
@@ -76,9 +20,11 @@ def copy_torch_weights(module, torch_module, dtype):
 
 
 def compare_module(module, torch_module, inputs, dtype, tol=None, copy_weights=True,
-                   output_index=None, seed=1):
+                   output_index=None, seed=1, call=None, torch_call=None):
     """Run both layers on ``inputs`` (float arrays require grad; ints are indices) and compare
-    the output, every input gradient and every parameter gradient. Returns pydyfast's output."""
+    the output (item ``output_index`` of a tuple), every input gradient and every parameter
+    gradient. ``call``/``torch_call`` replace ``module(*inputs)`` to pass extra arguments.
+    Returns pydyfast's output."""
     tol = tol or tolerances(dtype)
     if copy_weights:
         copy_torch_weights(module, torch_module, dtype)
@@ -89,7 +35,7 @@ def compare_module(module, torch_module, inputs, dtype, tol=None, copy_weights=T
         a = a.astype(dtype) if floating else a
         pd_in.append(pdf.Tensor(a, requires_grad=floating))
         th_in.append(torch.tensor(a, requires_grad=floating))
-    out, ref = module(*pd_in), torch_module(*th_in)
+    out, ref = (call or module)(*pd_in), (torch_call or torch_module)(*th_in)
     if output_index is not None:
         out, ref = out[output_index], ref[output_index]
     assert out.shape == tuple(ref.shape), f"shape {out.shape} != torch {tuple(ref.shape)}"

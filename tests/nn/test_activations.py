@@ -9,7 +9,7 @@ from pydyfast import nn
 from pydyfast.nn import functional as F
 from pydyfast.testing import gradcheck
 
-from nn.layer_oracle import FALLBACKS, compare_module
+from nn.layer_oracle import compare_module
 from oracle import compare_with_torch
 
 LAYERS = [  # (pydyfast layer, torch layer)
@@ -60,7 +60,6 @@ def test_gradcheck(name, fn, ref, rng):
     assert gradcheck(fn, [x])
 
 
-@pytest.mark.skipif("softmax" in FALLBACKS, reason="needs F.softmax from kernels-softmax-norm")
 def test_softmax_layer_default_dim_is_last(rng):
     x = rng.standard_normal((2, 3, 4))
     np.testing.assert_allclose(nn.Softmax()(pdf.tensor(x)).numpy(),

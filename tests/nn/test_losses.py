@@ -10,7 +10,7 @@ from pydyfast import nn
 from pydyfast.nn import functional as F
 from pydyfast.testing import gradcheck
 
-from nn.layer_oracle import FALLBACKS, compare_module
+from nn.layer_oracle import compare_module
 from oracle import compare_with_torch
 
 REDUCTIONS = ["none", "mean", "sum"]
@@ -156,8 +156,6 @@ def test_cross_entropy_layer_with_class_indices(reduction, dtype, rng):
                    [logp, target], dtype, copy_weights=False)
 
 
-@pytest.mark.skipif("cross_entropy" in FALLBACKS, reason="needs F.cross_entropy from "
-                                                        "kernels-softmax-norm")
 def test_cross_entropy_layer_options(dtype, rng):
     x, target = rng.standard_normal((5, 4, 3)) * 100, rng.integers(0, 4, (5, 3))
     target[0, 0] = -1

@@ -111,18 +111,23 @@ class MultiheadAttention(Module):
         q = q.reshape(n, length, h, d).swapaxes(1, 2)
         k = k.reshape(n, source, h, d).swapaxes(1, 2)
         v = v.reshape(n, source, h, d).swapaxes(1, 2)
-        scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(d))
-        mask = self._mask(attn_mask, key_padding_mask, is_causal, n, length, source, scores.data)
-        if mask is not None:
-            scores = scores + Tensor._wrap(mask)
-        weights = F.softmax(scores, dim=-1)
-        out = F.dropout(weights, self.dropout, self.training) @ v
+        mask = self._mask(attn_mask, key_padding_mask, is_causal, n, length, source, q.data)
+        dropout_p = self.dropout if self.training else 0.0
+        weights = None
+        if need_weights:  # the weights are wanted: compose softmax(q k^T / sqrt d + mask) v
+            scores = (q @ k.swapaxes(-1, -2)) * (1.0 / math.sqrt(d))
+            if mask is not None:
+                scores = scores + Tensor._wrap(mask)
+            weights = F.softmax(scores, dim=-1)
+            out = F.dropout(weights, dropout_p) @ v
+        else:  # the fused attention kernel never materialises the weights for backward
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
         out = self.out_proj(out.swapaxes(1, 2).reshape(n, length, self.embed_dim))
         if unbatched:
             out = out.squeeze(0)
         elif not self.batch_first:
             out = out.swapaxes(0, 1)
-        if not need_weights:
+        if weights is None:
             return out, None
         if average_attn_weights:
             weights = weights.mean(axis=1)
