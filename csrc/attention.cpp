@@ -7,8 +7,138 @@
 
 #include "common.h"
 
+// vexp: the vectorisable exp of csrc/vec_math.h (branch kernels-softmax-norm); std::exp until
+// that header is merged.
+#if __has_include("vec_math.h")
+#include "vec_math.h"
+#else
+namespace pydyfast {
+template <typename T>
+inline T vexp(T x) { return std::exp(x); }
+}  // namespace pydyfast
+#endif
+
 namespace pydyfast {
 namespace {
+
+// sum of a[i] * b[i]; the simd reduction lets the compiler reorder the sum into SIMD lanes.
+template <typename T>
+inline T dot(const T* a, const T* b, py::ssize_t n) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (py::ssize_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// The loops, on raw pointers, compiled per SIMD width (see common.h).
+
+template <typename T>
+PYDYFAST_SIMD_CLONES void rotary_loop(const T* x, const T* cos, const T* sin, T* y, py::ssize_t N,
+                                      py::ssize_t S, py::ssize_t D, bool interleaved,
+                                      bool inverse) {
+  const py::ssize_t P = D / 2;
+  // A pair's two elements sit `stride` apart; pair i starts at `step * i`.
+  const py::ssize_t stride = interleaved ? 1 : P, step = interleaved ? 2 : 1;
+  const T sign = inverse ? T(-1) : T(1);
+#pragma omp parallel for if (worth_parallel(N * S * D * 2))
+  for (py::ssize_t n = 0; n < N; ++n) {
+    for (py::ssize_t s = 0; s < S; ++s) {
+      const T* xr = x + (n * S + s) * D;
+      T* yr = y + (n * S + s) * D;
+      const T* c = cos + s * P;
+      const T* sn = sin + s * P;
+#pragma omp simd
+      for (py::ssize_t i = 0; i < P; ++i) {
+        const T a = xr[step * i], b = xr[step * i + stride], si = sign * sn[i];
+        yr[step * i] = a * c[i] - b * si;
+        yr[step * i + stride] = a * si + b * c[i];
+      }
+    }
+  }
+}
+
+template <typename T>
+PYDYFAST_SIMD_CLONES void softmax_loop(const T* scores, T* p, py::ssize_t N, py::ssize_t R,
+                                       py::ssize_t S, T scale, py::ssize_t causal_rows) {
+#pragma omp parallel for if (worth_parallel(N * R * S * 4))
+  for (py::ssize_t n = 0; n < N; ++n) {
+    for (py::ssize_t r = 0; r < R; ++r) {
+      const T* x = scores + (n * R + r) * S;
+      T* y = p + (n * R + r) * S;
+      const py::ssize_t end = causal_rows > 0 ? std::min(S, r % causal_rows + 1) : S;
+      T m = -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(max : m)
+      for (py::ssize_t j = 0; j < end; ++j) m = std::max(m, scale * x[j]);
+      T sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (py::ssize_t j = 0; j < end; ++j) {
+        const T e = vexp(scale * x[j] - m);
+        y[j] = e;
+        sum += e;
+      }
+      const T inv = T(1) / sum;
+#pragma omp simd
+      for (py::ssize_t j = 0; j < end; ++j) y[j] *= inv;
+      for (py::ssize_t j = end; j < S; ++j) y[j] = 0;
+    }
+  }
+}
+
+template <typename T>
+PYDYFAST_SIMD_CLONES void softmax_bwd_loop(const T* p, const T* gp, T* gs, py::ssize_t rows,
+                                           py::ssize_t S, T scale) {
+#pragma omp parallel for if (worth_parallel(rows * S * 3))
+  for (py::ssize_t r = 0; r < rows; ++r) {
+    const T* y = p + r * S;
+    const T* g = gp + r * S;
+    T* o = gs + r * S;
+    const T gy = dot(g, y, S);
+#pragma omp simd
+    for (py::ssize_t j = 0; j < S; ++j) o[j] = scale * y[j] * (g[j] - gy);
+  }
+}
+
+// q (B, H, D), caches (B, Hkv, L, D) -> out (B, H, D); one (batch, head) per iteration.
+template <typename T>
+PYDYFAST_SIMD_CLONES void decode_loop(const T* q, const T* k_cache, const T* v_cache, T* out,
+                                      py::ssize_t B, py::ssize_t H, py::ssize_t Hkv,
+                                      py::ssize_t L, py::ssize_t D, py::ssize_t length, T scale) {
+  const py::ssize_t group = H / Hkv;
+#pragma omp parallel if (worth_parallel(B * H * length * D * 2))
+  {
+    std::vector<T> w(length);  // this thread's scores, then weights
+#pragma omp for
+    for (py::ssize_t bh = 0; bh < B * H; ++bh) {
+      const py::ssize_t b = bh / H, kvh = (bh % H) / group;
+      const T* qr = q + bh * D;
+      const T* kb = k_cache + (b * Hkv + kvh) * L * D;
+      const T* vb = v_cache + (b * Hkv + kvh) * L * D;
+      T* o = out + bh * D;
+      T m = -std::numeric_limits<T>::infinity();
+      for (py::ssize_t t = 0; t < length; ++t) {
+        w[t] = scale * dot(qr, kb + t * D, D);
+        m = std::max(m, w[t]);
+      }
+      T sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (py::ssize_t t = 0; t < length; ++t) {
+        w[t] = vexp(w[t] - m);
+        sum += w[t];
+      }
+      for (py::ssize_t d = 0; d < D; ++d) o[d] = 0;
+      for (py::ssize_t t = 0; t < length; ++t) {
+        const T* vr = vb + t * D;
+        const T wt = w[t];
+#pragma omp simd
+        for (py::ssize_t d = 0; d < D; ++d) o[d] += wt * vr[d];
+      }
+      const T inv = T(1) / sum;
+      for (py::ssize_t d = 0; d < D; ++d) o[d] *= inv;
+    }
+  }
+}
+
+// The bound kernels: check shapes, allocate, release the GIL around the loop.
 
 // x (N, S, D), cos/sin (S, D/2): rotates each pair (a, b) by the angle of its position and
 // frequency; inverse rotates by minus that angle (the backward of the forward). interleaved pairs
@@ -21,31 +151,12 @@ carray<T> rotary(carray<T> x, carray<T> cos, carray<T> sin, bool interleaved, bo
     fail("apply_rotary", "expected x (N, seq, head_dim) with an even head_dim and cos/sin (seq, "
                          "head_dim/2), got x " + shape_str(x) + ", cos " + shape_str(cos) +
                          ", sin " + shape_str(sin));
-  const py::ssize_t N = x.shape(0), S = x.shape(1), D = x.shape(2), P = D / 2;
-  // A pair's two elements sit `stride` apart; pair i starts at `step * i`.
-  const py::ssize_t stride = interleaved ? 1 : P, step = interleaved ? 2 : 1;
-  const T sign = inverse ? T(-1) : T(1);
+  const py::ssize_t N = x.shape(0), S = x.shape(1), D = x.shape(2);
   carray<T> y({N, S, D});
-  const T* px = x.data();
-  const T* pc = cos.data();
-  const T* ps = sin.data();
-  T* py_ = y.mutable_data();
   {
     py::gil_scoped_release release;
-#pragma omp parallel for if (worth_parallel(N * S * D * 2))
-    for (py::ssize_t n = 0; n < N; ++n) {
-      for (py::ssize_t s = 0; s < S; ++s) {
-        const T* xr = px + (n * S + s) * D;
-        T* yr = py_ + (n * S + s) * D;
-        const T* c = pc + s * P;
-        const T* sn = ps + s * P;
-        for (py::ssize_t i = 0; i < P; ++i) {
-          const T a = xr[step * i], b = xr[step * i + stride], si = sign * sn[i];
-          yr[step * i] = a * c[i] - b * si;
-          yr[step * i + stride] = a * si + b * c[i];
-        }
-      }
-    }
+    rotary_loop(x.data(), cos.data(), sin.data(), y.mutable_data(), N, S, D, interleaved,
+                inverse);
   }
   return y;
 }
@@ -60,30 +171,9 @@ carray<T> attention_softmax_fwd(carray<T> scores, double scale, py::ssize_t caus
                                                                shape_str(scores));
   const py::ssize_t N = scores.shape(0), R = scores.shape(1), S = scores.shape(2);
   carray<T> p({N, R, S});
-  const T* pin = scores.data();
-  T* pout = p.mutable_data();
-  const T sc = T(scale);
   {
     py::gil_scoped_release release;
-#pragma omp parallel for if (worth_parallel(N * R * S * 4))
-    for (py::ssize_t n = 0; n < N; ++n) {
-      for (py::ssize_t r = 0; r < R; ++r) {
-        const T* x = pin + (n * R + r) * S;
-        T* y = pout + (n * R + r) * S;
-        const py::ssize_t end = causal_rows > 0 ? std::min(S, r % causal_rows + 1) : S;
-        T m = -std::numeric_limits<T>::infinity();
-        for (py::ssize_t j = 0; j < end; ++j) m = std::max(m, sc * x[j]);
-        T sum = 0;
-        for (py::ssize_t j = 0; j < end; ++j) {
-          const T e = std::exp(sc * x[j] - m);
-          y[j] = e;
-          sum += e;
-        }
-        const T inv = T(1) / sum;
-        for (py::ssize_t j = 0; j < end; ++j) y[j] *= inv;
-        for (py::ssize_t j = end; j < S; ++j) y[j] = 0;
-      }
-    }
+    softmax_loop(scores.data(), p.mutable_data(), N, R, S, T(scale), causal_rows);
   }
   return p;
 }
@@ -98,21 +188,9 @@ carray<T> attention_softmax_bwd(carray<T> p, carray<T> gp, double scale) {
                                                   shape_str(gp));
   const py::ssize_t rows = p.shape(0) * p.shape(1), S = p.shape(2);
   carray<T> gs({p.shape(0), p.shape(1), S});
-  const T* pp = p.data();
-  const T* pg = gp.data();
-  T* po = gs.mutable_data();
-  const T sc = T(scale);
   {
     py::gil_scoped_release release;
-#pragma omp parallel for if (worth_parallel(rows * S * 3))
-    for (py::ssize_t r = 0; r < rows; ++r) {
-      const T* y = pp + r * S;
-      const T* g = pg + r * S;
-      T* o = po + r * S;
-      T dot = 0;
-      for (py::ssize_t j = 0; j < S; ++j) dot += g[j] * y[j];
-      for (py::ssize_t j = 0; j < S; ++j) o[j] = sc * y[j] * (g[j] - dot);
-    }
+    softmax_bwd_loop(p.data(), gp.data(), gs.mutable_data(), rows, S, T(scale));
   }
   return gs;
 }
@@ -138,48 +216,11 @@ carray<T> decode_attention(carray<T> q, carray<T> k_cache, carray<T> v_cache, py
   if (length < 1 || length > L)
     fail(op, "length " + std::to_string(length) + " is outside [1, max_len=" +
                  std::to_string(L) + "]");
-  const py::ssize_t group = H / Hkv;
   carray<T> out({B, H, D});
-  const T* pq = q.data();
-  const T* pk = k_cache.data();
-  const T* pv = v_cache.data();
-  T* po = out.mutable_data();
-  const T sc = T(scale);
   {
     py::gil_scoped_release release;
-#pragma omp parallel if (worth_parallel(B * H * length * D * 2))
-    {
-      std::vector<T> w(length);  // this thread's scores, then weights
-#pragma omp for
-      for (py::ssize_t bh = 0; bh < B * H; ++bh) {
-        const py::ssize_t b = bh / H, kvh = (bh % H) / group;
-        const T* qr = pq + bh * D;
-        const T* kb = pk + (b * Hkv + kvh) * L * D;
-        const T* vb = pv + (b * Hkv + kvh) * L * D;
-        T* o = po + bh * D;
-        T m = -std::numeric_limits<T>::infinity();
-        for (py::ssize_t t = 0; t < length; ++t) {
-          const T* kr = kb + t * D;
-          T s = 0;
-          for (py::ssize_t d = 0; d < D; ++d) s += qr[d] * kr[d];
-          w[t] = sc * s;
-          m = std::max(m, w[t]);
-        }
-        T sum = 0;
-        for (py::ssize_t t = 0; t < length; ++t) {
-          w[t] = std::exp(w[t] - m);
-          sum += w[t];
-        }
-        for (py::ssize_t d = 0; d < D; ++d) o[d] = 0;
-        for (py::ssize_t t = 0; t < length; ++t) {
-          const T* vr = vb + t * D;
-          const T wt = w[t];
-          for (py::ssize_t d = 0; d < D; ++d) o[d] += wt * vr[d];
-        }
-        const T inv = T(1) / sum;
-        for (py::ssize_t d = 0; d < D; ++d) o[d] *= inv;
-      }
-    }
+    decode_loop(q.data(), k_cache.data(), v_cache.data(), out.mutable_data(), B, H, Hkv, L, D,
+                length, T(scale));
   }
   return out;
 }

@@ -8,13 +8,30 @@
 #include <cmath>
 
 #include "common.h"
+// vexp: the vectorisable exp of csrc/vec_math.h (branch kernels-softmax-norm); std::exp until
+// that header is merged.
+#if __has_include("vec_math.h")
+#include "vec_math.h"
+#else
+namespace pydyfast {
+template <typename T>
+inline T vexp(T x) { return std::exp(x); }
+}  // namespace pydyfast
+#endif
 
 namespace pydyfast {
 namespace {
 
+// Branch-free forms on the vectorisable exp, so the loops over the hidden units become SIMD.
 template <typename T>
 inline T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+  return T(1) / (T(1) + vexp(-x));
+}
+
+// tanh(x) = 1 - 2 / (1 + e^(2x)): exact limits +-1 (e^(2x) = inf or 0), absolute error ~1 ulp.
+template <typename T>
+inline T vtanh(T x) {
+  return T(1) - T(2) / (T(1) + vexp(T(2) * x));
 }
 
 // (B, blocks * H) gate arrays must agree with the (B, H) state.
@@ -35,39 +52,129 @@ void check_same(const char* op, const py::array& a, const py::array& b, const ch
       fail(op, std::string(what) + ": " + shape_str(a) + " vs " + shape_str(b));
 }
 
+
+// The loops, on raw pointers: one function per pass, compiled per SIMD width (see common.h).
+// gi, gh: (B, G*H) rows; state and outputs: (B, H) rows; saved: (B, S*H) rows.
+
 // r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r * gh_n), h' = (1 - z) n + z h.
+template <typename T>
+PYDYFAST_SIMD_CLONES void gru_fwd_loop(const T* gi, const T* gh, const T* h, T* h_new, T* saved,
+                                       py::ssize_t B, py::ssize_t H) {
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+  for (py::ssize_t b = 0; b < B; ++b) {
+    const T* xi = gi + b * 3 * H;
+    const T* xh = gh + b * 3 * H;
+    const T* hb = h + b * H;
+    T* s = saved + b * 4 * H;
+    T* o = h_new + b * H;
+#pragma omp simd
+    for (py::ssize_t j = 0; j < H; ++j) {
+      const T r = sigmoid(xi[j] + xh[j]);
+      const T z = sigmoid(xi[H + j] + xh[H + j]);
+      const T hn = xh[2 * H + j];
+      const T n = vtanh(xi[2 * H + j] + r * hn);
+      o[j] = n + z * (hb[j] - n);
+      s[j] = r;
+      s[H + j] = z;
+      s[2 * H + j] = n;
+      s[3 * H + j] = hn;
+    }
+  }
+}
+
+template <typename T>
+PYDYFAST_SIMD_CLONES void gru_bwd_loop(const T* saved, const T* h, const T* gy, T* dgi, T* dgh,
+                                       T* dh, py::ssize_t B, py::ssize_t H) {
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+  for (py::ssize_t b = 0; b < B; ++b) {
+    const T* s = saved + b * 4 * H;
+    const T* hb = h + b * H;
+    const T* g = gy + b * H;
+    T* di = dgi + b * 3 * H;
+    T* dhh = dgh + b * 3 * H;
+    T* dx = dh + b * H;
+#pragma omp simd
+    for (py::ssize_t j = 0; j < H; ++j) {
+      const T r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j];
+      const T dn = g[j] * (T(1) - z) * (T(1) - n * n);
+      const T dz = g[j] * (hb[j] - n) * z * (T(1) - z);
+      const T dr = dn * hn * r * (T(1) - r);
+      di[j] = dr;
+      di[H + j] = dz;
+      di[2 * H + j] = dn;
+      dhh[j] = dr;
+      dhh[H + j] = dz;
+      dhh[2 * H + j] = dn * r;
+      dx[j] = g[j] * z;
+    }
+  }
+}
+
+// gates = gi + gh = [i, f, g, o]; c' = s(f) c + s(i) tanh(g); h' = s(o) tanh(c').
+template <typename T>
+PYDYFAST_SIMD_CLONES void lstm_fwd_loop(const T* gi, const T* gh, const T* c, T* h_new, T* c_new,
+                                        T* saved, py::ssize_t B, py::ssize_t H) {
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+  for (py::ssize_t b = 0; b < B; ++b) {
+    const T* xi = gi + b * 4 * H;
+    const T* xh = gh + b * 4 * H;
+    const T* cb = c + b * H;
+    T* s = saved + b * 5 * H;
+    T* ho = h_new + b * H;
+    T* co = c_new + b * H;
+#pragma omp simd
+    for (py::ssize_t j = 0; j < H; ++j) {
+      const T i = sigmoid(xi[j] + xh[j]);
+      const T f = sigmoid(xi[H + j] + xh[H + j]);
+      const T g = vtanh(xi[2 * H + j] + xh[2 * H + j]);
+      const T o = sigmoid(xi[3 * H + j] + xh[3 * H + j]);
+      const T cn = f * cb[j] + i * g;
+      const T tc = vtanh(cn);
+      co[j] = cn;
+      ho[j] = o * tc;
+      s[j] = i;
+      s[H + j] = f;
+      s[2 * H + j] = g;
+      s[3 * H + j] = o;
+      s[4 * H + j] = tc;
+    }
+  }
+}
+
+template <typename T>
+PYDYFAST_SIMD_CLONES void lstm_bwd_loop(const T* saved, const T* c, const T* gh_out,
+                                        const T* gc_out, T* dgates, T* dc, py::ssize_t B,
+                                        py::ssize_t H) {
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+  for (py::ssize_t b = 0; b < B; ++b) {
+    const T* s = saved + b * 5 * H;
+    T* d = dgates + b * 4 * H;
+#pragma omp simd
+    for (py::ssize_t j = 0; j < H; ++j) {
+      const py::ssize_t k = b * H + j;
+      const T i = s[j], f = s[H + j], g = s[2 * H + j], o = s[3 * H + j], tc = s[4 * H + j];
+      const T dcn = gc_out[k] + gh_out[k] * o * (T(1) - tc * tc);
+      d[j] = dcn * g * i * (T(1) - i);
+      d[H + j] = dcn * c[k] * f * (T(1) - f);
+      d[2 * H + j] = dcn * i * (T(1) - g * g);
+      d[3 * H + j] = gh_out[k] * tc * o * (T(1) - o);
+      dc[k] = dcn * f;
+    }
+  }
+}
+
+// The bound kernels: check shapes, allocate, release the GIL around the loop.
+
 template <typename T>
 py::tuple gru_gates_fwd(carray<T> gi, carray<T> gh, carray<T> h) {
   check_gates("gru_cell", gi, gh, h, 3);
   const py::ssize_t B = h.shape(0), H = h.shape(1);
   carray<T> h_new({B, H});
   carray<T> saved({B, 4 * H});
-  const T* pgi = gi.data();
-  const T* pgh = gh.data();
-  const T* ph = h.data();
-  T* pout = h_new.mutable_data();
-  T* ps = saved.mutable_data();
   {
     py::gil_scoped_release release;
-#pragma omp parallel for if (worth_parallel(B * H * 8))
-    for (py::ssize_t b = 0; b < B; ++b) {
-      const T* xi = pgi + b * 3 * H;
-      const T* xh = pgh + b * 3 * H;
-      const T* hb = ph + b * H;
-      T* s = ps + b * 4 * H;
-      T* o = pout + b * H;
-      for (py::ssize_t j = 0; j < H; ++j) {
-        const T r = sigmoid(xi[j] + xh[j]);
-        const T z = sigmoid(xi[H + j] + xh[H + j]);
-        const T hn = xh[2 * H + j];
-        const T n = std::tanh(xi[2 * H + j] + r * hn);
-        o[j] = n + z * (hb[j] - n);
-        s[j] = r;
-        s[H + j] = z;
-        s[2 * H + j] = n;
-        s[3 * H + j] = hn;
-      }
-    }
+    gru_fwd_loop(gi.data(), gh.data(), h.data(), h_new.mutable_data(), saved.mutable_data(), B,
+                 H);
   }
   return py::make_tuple(h_new, saved);
 }
@@ -83,41 +190,14 @@ py::tuple gru_gates_bwd(carray<T> saved, carray<T> h, carray<T> gy) {
   carray<T> dgi({B, 3 * H});
   carray<T> dgh({B, 3 * H});
   carray<T> dh({B, H});
-  const T* ps = saved.data();
-  const T* ph = h.data();
-  const T* pg = gy.data();
-  T* pdi = dgi.mutable_data();
-  T* pdh = dgh.mutable_data();
-  T* pdx = dh.mutable_data();
   {
     py::gil_scoped_release release;
-#pragma omp parallel for if (worth_parallel(B * H * 8))
-    for (py::ssize_t b = 0; b < B; ++b) {
-      const T* s = ps + b * 4 * H;
-      const T* hb = ph + b * H;
-      const T* g = pg + b * H;
-      T* di = pdi + b * 3 * H;
-      T* dhh = pdh + b * 3 * H;
-      T* dx = pdx + b * H;
-      for (py::ssize_t j = 0; j < H; ++j) {
-        const T r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j];
-        const T dn = g[j] * (T(1) - z) * (T(1) - n * n);
-        const T dz = g[j] * (hb[j] - n) * z * (T(1) - z);
-        const T dr = dn * hn * r * (T(1) - r);
-        di[j] = dr;
-        di[H + j] = dz;
-        di[2 * H + j] = dn;
-        dhh[j] = dr;
-        dhh[H + j] = dz;
-        dhh[2 * H + j] = dn * r;
-        dx[j] = g[j] * z;
-      }
-    }
+    gru_bwd_loop(saved.data(), h.data(), gy.data(), dgi.mutable_data(), dgh.mutable_data(),
+                 dh.mutable_data(), B, H);
   }
   return py::make_tuple(dgi, dgh, dh);
 }
 
-// gates = gi + gh = [i, f, g, o]; c' = s(f) c + s(i) tanh(g); h' = s(o) tanh(c').
 template <typename T>
 py::tuple lstm_gates_fwd(carray<T> gi, carray<T> gh, carray<T> c) {
   check_gates("lstm_cell", gi, gh, c, 4);
@@ -125,36 +205,10 @@ py::tuple lstm_gates_fwd(carray<T> gi, carray<T> gh, carray<T> c) {
   carray<T> h_new({B, H});
   carray<T> c_new({B, H});
   carray<T> saved({B, 5 * H});
-  const T* pgi = gi.data();
-  const T* pgh = gh.data();
-  const T* pc = c.data();
-  T* ph_out = h_new.mutable_data();
-  T* pc_out = c_new.mutable_data();
-  T* ps = saved.mutable_data();
   {
     py::gil_scoped_release release;
-#pragma omp parallel for if (worth_parallel(B * H * 8))
-    for (py::ssize_t b = 0; b < B; ++b) {
-      const T* xi = pgi + b * 4 * H;
-      const T* xh = pgh + b * 4 * H;
-      const T* cb = pc + b * H;
-      T* s = ps + b * 5 * H;
-      for (py::ssize_t j = 0; j < H; ++j) {
-        const T i = sigmoid(xi[j] + xh[j]);
-        const T f = sigmoid(xi[H + j] + xh[H + j]);
-        const T g = std::tanh(xi[2 * H + j] + xh[2 * H + j]);
-        const T o = sigmoid(xi[3 * H + j] + xh[3 * H + j]);
-        const T cn = f * cb[j] + i * g;
-        const T tc = std::tanh(cn);
-        pc_out[b * H + j] = cn;
-        ph_out[b * H + j] = o * tc;
-        s[j] = i;
-        s[H + j] = f;
-        s[2 * H + j] = g;
-        s[3 * H + j] = o;
-        s[4 * H + j] = tc;
-      }
-    }
+    lstm_fwd_loop(gi.data(), gh.data(), c.data(), h_new.mutable_data(), c_new.mutable_data(),
+                  saved.mutable_data(), B, H);
   }
   return py::make_tuple(h_new, c_new, saved);
 }
@@ -171,29 +225,10 @@ py::tuple lstm_gates_bwd(carray<T> saved, carray<T> c, carray<T> gh_out, carray<
                                    shape_str(saved) + ", c " + shape_str(c));
   carray<T> dgates({B, 4 * H});
   carray<T> dc({B, H});
-  const T* ps = saved.data();
-  const T* pc = c.data();
-  const T* pgh = gh_out.data();
-  const T* pgc = gc_out.data();
-  T* pd = dgates.mutable_data();
-  T* pdc = dc.mutable_data();
   {
     py::gil_scoped_release release;
-#pragma omp parallel for if (worth_parallel(B * H * 8))
-    for (py::ssize_t b = 0; b < B; ++b) {
-      const T* s = ps + b * 5 * H;
-      T* d = pd + b * 4 * H;
-      for (py::ssize_t j = 0; j < H; ++j) {
-        const py::ssize_t k = b * H + j;
-        const T i = s[j], f = s[H + j], g = s[2 * H + j], o = s[3 * H + j], tc = s[4 * H + j];
-        const T dcn = pgc[k] + pgh[k] * o * (T(1) - tc * tc);
-        d[j] = dcn * g * i * (T(1) - i);
-        d[H + j] = dcn * pc[k] * f * (T(1) - f);
-        d[2 * H + j] = dcn * i * (T(1) - g * g);
-        d[3 * H + j] = pgh[k] * tc * o * (T(1) - o);
-        pdc[k] = dcn * f;
-      }
-    }
+    lstm_bwd_loop(saved.data(), c.data(), gh_out.data(), gc_out.data(), dgates.mutable_data(),
+                  dc.mutable_data(), B, H);
   }
   return py::make_tuple(dgates, dc);
 }

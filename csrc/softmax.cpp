@@ -63,9 +63,11 @@ carray<T> softmax_forward(carray<T> x) {
       if (Log) {
 #pragma omp simd reduction(+ : sum)
         for (std::int64_t i = 0; i < n; ++i) sum += vexp(xr[i] - m);
-        const T shift = m + std::log(sum);
+        // (x - max) - log(sum), in this order: max + log(sum) would round away the small
+        // log(sum) when |max| is large (PyTorch does the same, pytorch#11752)
+        const T log_sum = std::log(sum);
 #pragma omp simd
-        for (std::int64_t i = 0; i < n; ++i) yr[i] = xr[i] - shift;
+        for (std::int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - m) - log_sum;
       } else {
 #pragma omp simd reduction(+ : sum)
         for (std::int64_t i = 0; i < n; ++i) {
@@ -134,10 +136,11 @@ CrossEntropyArgs check_cross_entropy(const carray<T>& logits, const carray<std::
 }
 
 // Per row i with target t (rows whose target is ignore_index give zeros):
-//   lse_i = log(sum_c exp(x_ic)),
+//   lse_i = log(sum_c exp(x_ic)) = max_i + log_sum_i,
 //   nll_i = w_t * (lse_i - x_it),
 //   smooth_i = sum_c w_c * (lse_i - x_ic) = lse_i * sum(w) - sum_c w_c x_ic   (if smoothing).
-// w is 1 without weight. Returns (nll, smooth, lse); smooth is zeros when not smoothing.
+// w is 1 without weight. Returns (nll, smooth, max, log_sum); smooth is zeros when not
+// smoothing. max and log_sum stay apart so that x - max - log_sum keeps float32 precision.
 template <typename T>
 py::tuple cross_entropy_forward(carray<T> logits, carray<std::int64_t> target,
                                 std::optional<carray<T>> weight, std::int64_t ignore_index,
@@ -145,13 +148,15 @@ py::tuple cross_entropy_forward(carray<T> logits, carray<std::int64_t> target,
   const CrossEntropyArgs a = check_cross_entropy(logits, target, weight, "cross_entropy");
   carray<T> nll(std::vector<py::ssize_t>{a.rows});
   carray<T> smooth(std::vector<py::ssize_t>{a.rows});
-  carray<T> lse(std::vector<py::ssize_t>{a.rows});
+  carray<T> row_maxima(std::vector<py::ssize_t>{a.rows});
+  carray<T> log_sums(std::vector<py::ssize_t>{a.rows});
   const T* xp = logits.data();
   const std::int64_t* tp = target.data();
   const T* wp = weight ? weight->data() : nullptr;
   T* nllp = nll.mutable_data();
   T* smoothp = smooth.mutable_data();
-  T* lsep = lse.mutable_data();
+  T* maxp = row_maxima.mutable_data();
+  T* logp = log_sums.mutable_data();
   const std::int64_t C = a.classes;
   const T weight_total = wp ? row_sum(wp, C) : T(C);
   {
@@ -162,29 +167,34 @@ py::tuple cross_entropy_forward(carray<T> logits, carray<std::int64_t> target,
       T sum = 0;
 #pragma omp simd reduction(+ : sum)
       for (std::int64_t i = 0; i < C; ++i) sum += vexp(xr[i] - m);
-      const T l = m + std::log(sum);
-      lsep[r] = l;
+      const T log_sum = std::log(sum);
+      maxp[r] = m;
+      logp[r] = log_sum;
       const std::int64_t t = tp[r];
       if (t == ignore_index || t < 0 || t >= C) {  // out-of-range targets are caught in Python
         nllp[r] = 0;
         smoothp[r] = 0;
         return;
       }
-      nllp[r] = (wp ? wp[t] : T(1)) * (l - xr[t]);
-      smoothp[r] = smoothing ? l * weight_total - (wp ? row_dot(wp, xr, C) : row_sum(xr, C)) : T(0);
+      nllp[r] = (wp ? wp[t] : T(1)) * ((m - xr[t]) + log_sum);
+      // sum_c w_c (m - x_c) + log_sum * sum(w), again without forming m + log_sum
+      smoothp[r] = smoothing ? m * weight_total - (wp ? row_dot(wp, xr, C) : row_sum(xr, C)) +
+                                   log_sum * weight_total
+                             : T(0);
     });
   }
-  return py::make_tuple(nll, smooth, lse);
+  return py::make_tuple(nll, smooth, row_maxima, log_sums);
 }
 
-// With p = softmax(x_i) = exp(x_i - lse_i), a_i = d loss / d nll_i * w_t and
+// With p = softmax(x_i) = exp((x_i - max_i) - log_sum_i), a_i = d loss / d nll_i * w_t and
 // b_i = d loss / d smooth_i (both 0 on ignored rows):
 //   gx_ic = p_c * (a_i + b_i * sum(w)) - b_i * w_c - a_i * [c == t].
 template <typename T>
-carray<T> cross_entropy_backward(carray<T> logits, carray<std::int64_t> target, carray<T> lse,
-                                 carray<T> a, carray<T> b, std::optional<carray<T>> weight) {
+carray<T> cross_entropy_backward(carray<T> logits, carray<std::int64_t> target,
+                                 carray<T> row_maxima, carray<T> log_sums, carray<T> a,
+                                 carray<T> b, std::optional<carray<T>> weight) {
   const CrossEntropyArgs s = check_cross_entropy(logits, target, weight, "cross_entropy_bwd");
-  for (const carray<T>* v : {&lse, &a, &b})
+  for (const carray<T>* v : {&row_maxima, &log_sums, &a, &b})
     if (v->ndim() != 1 || v->shape(0) != s.rows)
       fail("cross_entropy_bwd", "per-row input " + shape_str(*v) + " does not match logits " +
                                     shape_str(logits));
@@ -192,7 +202,8 @@ carray<T> cross_entropy_backward(carray<T> logits, carray<std::int64_t> target, 
   const T* xp = logits.data();
   const std::int64_t* tp = target.data();
   const T* wp = weight ? weight->data() : nullptr;
-  const T* lsep = lse.data();
+  const T* maxp = row_maxima.data();
+  const T* logp = log_sums.data();
   const T* ap = a.data();
   const T* bp = b.data();
   T* gp = gx.mutable_data();
@@ -203,16 +214,18 @@ carray<T> cross_entropy_backward(carray<T> logits, carray<std::int64_t> target, 
     for_each_row(s.rows, C, [&](std::int64_t r) {
       const T* xr = xp + r * C;
       T* gr = gp + r * C;
-      const T l = lsep[r];
+      const T m = maxp[r];
+      const T log_sum = logp[r];
       const T ar = ap[r];
       const T br = bp[r];
       const T scale = ar + br * weight_total;
       if (wp) {
 #pragma omp simd
-        for (std::int64_t i = 0; i < C; ++i) gr[i] = vexp(xr[i] - l) * scale - br * wp[i];
+        for (std::int64_t i = 0; i < C; ++i)
+          gr[i] = vexp((xr[i] - m) - log_sum) * scale - br * wp[i];
       } else {
 #pragma omp simd
-        for (std::int64_t i = 0; i < C; ++i) gr[i] = vexp(xr[i] - l) * scale - br;
+        for (std::int64_t i = 0; i < C; ++i) gr[i] = vexp((xr[i] - m) - log_sum) * scale - br;
       }
       const std::int64_t t = tp[r];
       if (t >= 0 && t < C) gr[t] -= ar;
@@ -235,7 +248,8 @@ void bind(py::module_& m) {
         py::arg("target"), py::arg("weight").noconvert(), py::arg("ignore_index"),
         py::arg("smoothing"));
   m.def("cross_entropy_bwd", &cross_entropy_backward<T>, py::arg("logits").noconvert(),
-        py::arg("target"), py::arg("lse").noconvert(), py::arg("a").noconvert(),
+        py::arg("target"), py::arg("row_max").noconvert(), py::arg("log_sum").noconvert(),
+        py::arg("a").noconvert(),
         py::arg("b").noconvert(), py::arg("weight").noconvert());
 }
 

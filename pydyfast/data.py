@@ -129,8 +129,10 @@ class RandomSampler(Sampler):
     """A fresh random permutation of the indices on every iteration."""
 
     def __init__(self, data_source, generator=None):
-        self.data_source, self.generator = data_source, generator
-        _generator(generator)  # validate now, not at the first epoch
+        self.data_source = data_source
+        # An int seed becomes one Generator now, so each epoch draws a new order from it;
+        # None stays None and uses the global generator as it is at iteration time.
+        self.generator = None if generator is None else _generator(generator)
 
     def __iter__(self):
         return iter(_generator(self.generator).permutation(len(self.data_source)).tolist())

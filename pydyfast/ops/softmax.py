@@ -31,7 +31,7 @@ def _softmax_ref(xp, x):
 
 
 def _log_softmax_ref(xp, x):
-    shifted = x - _masked_row_max(xp, x)
+    shifted = x - _masked_row_max(xp, x)  # (x - max) - log(sum): keeps float32 precision
     s = xp.exp(shifted).sum(axis=-1, keepdims=True)
     return shifted - xp.log(xp.where(s == 0, xp.ones((), x.dtype), s))
 
@@ -47,29 +47,25 @@ def _log_softmax_bwd_ref(xp, y, gy):
 def _cross_entropy_ref(xp, logits, target, weight, ignore_index, smoothing):
     """Per-row terms of the index cross-entropy (see ``CrossEntropy``). logits: (rows, C)."""
     rows, classes = logits.shape
-    lse = _log_softmax_shift(xp, logits)
+    m = _masked_row_max(xp, logits)[:, 0]
+    log_sum = xp.log(xp.exp(logits - m[:, None]).sum(axis=1))
     valid = target != ignore_index
     safe = xp.where(valid, target, 0)
     w = xp.ones(classes, logits.dtype) if weight is None else weight
     picked = logits[xp.arange(rows), safe]
     zero = xp.zeros((), logits.dtype)
-    nll = xp.where(valid, w[safe] * (lse - picked), zero)
+    nll = xp.where(valid, w[safe] * ((m - picked) + log_sum), zero)
     smooth = xp.zeros(rows, logits.dtype)
     if smoothing:
-        smooth = xp.where(valid, lse * w.sum() - logits @ w, zero)
-    return nll, smooth, lse
+        total = w.sum()
+        smooth = xp.where(valid, m * total - logits @ w + log_sum * total, zero)
+    return nll, smooth, m, log_sum
 
 
-def _log_softmax_shift(xp, x):
-    """log(sum(exp(x))) over the last axis, max-subtracted; shape x.shape[:-1]."""
-    m = _masked_row_max(xp, x)
-    return (m + xp.log(xp.exp(x - m).sum(axis=-1, keepdims=True)))[..., 0]
-
-
-def _cross_entropy_bwd_ref(xp, logits, target, lse, a, b, weight):
+def _cross_entropy_bwd_ref(xp, logits, target, row_max, log_sum, a, b, weight):
     rows, classes = logits.shape
     total = classes if weight is None else weight.sum()
-    p = xp.exp(logits - lse[:, None])
+    p = xp.exp((logits - row_max[:, None]) - log_sum[:, None])
     g = p * (a + b * total)[:, None] - b[:, None] * (1 if weight is None else weight)
     inside = (target >= 0) & (target < classes)
     g[xp.arange(rows)[inside], target[inside]] -= a[inside]
@@ -143,12 +139,12 @@ def _reduce_rows(xp, terms, reduction, denominator, dtype):
 class CrossEntropy(Function):
     """Cross-entropy of logits against class indices, fused (log-softmax + gather + smoothing).
 
-    With lse_i = log(sum_c exp(x_ic)), target t_i, class weights w (1 without weight) and
-    smoothing eps over C classes, per row i (0 where t_i == ignore_index):
+    With lse_i = log(sum_c exp(x_ic)) (kept as max_i and log_sum_i), target t_i, class
+    weights w (1 without weight) and smoothing eps over C classes, per row i (0 where t_i == ignore_index):
         nll_i = w[t_i] * (lse_i - x_it),   smooth_i = sum_c w_c * (lse_i - x_ic)
         loss_i = (1 - eps) * nll_i + eps / C * smooth_i
-    'mean' divides the nll part by sum_i w[t_i] over kept rows and the smoothing part by the
-    same (with weight) or by the number of rows (without weight), exactly as PyTorch.
+    'mean' divides the sum by sum_i w[t_i] over the kept rows (their count without weight),
+    as PyTorch 2.13 does.
     Backward: gx_ic = p_ic * (a_i + b_i * sum(w)) - b_i * w_c - a_i [c == t_i], p = softmax(x).
     """
 
@@ -156,30 +152,29 @@ class CrossEntropy(Function):
     def forward(ctx, x, target, weight, ignore_index, reduction, label_smoothing):
         xp = array_module(x)
         logits = _classes_last(xp, x)
-        rows, classes = logits.shape
+        classes = logits.shape[1]
         flat_target = xp.ascontiguousarray(target.reshape(-1), dtype=np.int64)
         smoothing = label_smoothing > 0
-        nll, smooth, lse = dispatch(logits, flat_target, weight, ignore_index=ignore_index,
-                                    smoothing=smoothing, ref=_cross_entropy_ref,
-                                    native="cross_entropy_fwd")
+        nll, smooth, row_max, log_sum = dispatch(
+            logits, flat_target, weight, ignore_index=ignore_index, smoothing=smoothing,
+            ref=_cross_entropy_ref, native="cross_entropy_fwd")
         kept = flat_target != ignore_index
         if weight is None:
             kept_weight = kept.astype(x.dtype)
-            denominators = (kept_weight.sum(), rows)
         else:
             kept_weight = xp.where(kept, weight[xp.where(kept, flat_target, 0)],
                                    xp.zeros((), x.dtype))
-            denominators = (kept_weight.sum(), kept_weight.sum())
         nll_scale = 1.0 - label_smoothing
         smooth_scale = label_smoothing / classes
-        if reduction == "mean":
+        if reduction == "mean":  # fold the denominator into the scales: a sum from here on
             with np.errstate(invalid="ignore", divide="ignore"):
-                nll_scale = nll_scale / denominators[0]
-                smooth_scale = smooth_scale / denominators[1]
+                denominator = kept_weight.sum()
+                nll_scale = nll_scale / denominator
+                smooth_scale = smooth_scale / denominator
             reduction = "sum"
         terms = nll_scale * nll + smooth_scale * smooth if smoothing else nll_scale * nll
         loss = _reduce_rows(xp, terms.astype(x.dtype, copy=False), reduction, None, x.dtype)
-        ctx.save_for_backward(logits, flat_target, lse, weight)
+        ctx.save_for_backward(logits, flat_target, row_max, log_sum, weight)
         ctx.input_shape, ctx.reduction = x.shape, reduction
         ctx.kept_weight, ctx.kept = kept_weight, kept
         ctx.scales = (nll_scale, smooth_scale if smoothing else 0.0)
@@ -187,15 +182,15 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        logits, target, lse, weight = ctx.saved_tensors
+        logits, target, row_max, log_sum, weight = ctx.saved_tensors
         xp = array_module(gy)
         g = _per_row_coefficients(ctx, gy)
         dtype = logits.dtype
         a = xp.ascontiguousarray(ctx.scales[0] * g * ctx.kept_weight, dtype=dtype)
         b = xp.ascontiguousarray(ctx.scales[1] * g * ctx.kept, dtype=dtype)
-        gx = dispatch(logits, target, lse, a, b, weight, ref=_cross_entropy_bwd_ref,
+        gx = dispatch(logits, target, row_max, log_sum, a, b, weight, ref=_cross_entropy_bwd_ref,
                       native="cross_entropy_bwd")
-        return _classes_back(xp, gx, ctx.input_shape), None
+        return _classes_back(xp, gx, ctx.input_shape)
 
 
 class NLLLoss(Function):
@@ -231,7 +226,7 @@ class NLLLoss(Function):
         classes = ctx.input_shape[1] if len(ctx.input_shape) > 1 else ctx.input_shape[0]
         gx = xp.zeros((rows, classes), ctx.kept_weight.dtype)
         gx[xp.arange(rows), ctx.safe] = -ctx.kept_weight * g
-        return _classes_back(xp, gx, ctx.input_shape), None
+        return _classes_back(xp, gx, ctx.input_shape)
 
 
 # ----------------------------------------------------------------------------- public API

@@ -5,6 +5,9 @@ import numpy as np
 
 from .optimizer import Optimizer
 
+# numpy ufuncs (with out=) and zeros_like dispatch to cupy for cupy arrays (NEP 13/18), so the
+# updates below run unchanged on both devices.
+
 
 class Adam(Optimizer):
     r"""Adam as in ``torch.optim.Adam``.
@@ -48,18 +51,26 @@ class Adam(Optimizer):
         elif wd:
             grad = grad + wd * param
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        # One scratch array, reused through the update with out= ufuncs: temporaries of the
+        # parameter's size cost more than the arithmetic on large tensors.
+        tmp = np.subtract(grad, exp_avg)
+        tmp *= 1 - beta1
+        exp_avg += tmp
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - beta2
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        exp_avg_sq += tmp
         if group["amsgrad"]:
-            # numpy ufuncs and zeros_like dispatch to cupy for cupy arrays (NEP 13/18).
             second = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
                                 out=state["max_exp_avg_sq"])
         else:
             second = exp_avg_sq
-        denom = np.sqrt(second) / math.sqrt(1 - beta2 ** step) + eps
-        param -= (lr / (1 - beta1 ** step)) * (exp_avg / denom)
-
+        np.sqrt(second, out=tmp)
+        tmp /= math.sqrt(1 - beta2 ** step)
+        tmp += eps
+        np.divide(exp_avg, tmp, out=tmp)
+        tmp *= lr / (1 - beta1 ** step)
+        param -= tmp
 
 
 class AdamW(Adam):

@@ -95,19 +95,28 @@ class RMSprop(Optimizer):
         state["step"] += 1
         grad = _decayed(grad, param, group["weight_decay"])
         square_avg = state["square_avg"]
+        # One scratch array reused with out= ufuncs (temporaries dominate on large tensors).
+        tmp = np.multiply(grad, grad)
+        tmp *= 1 - alpha
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        square_avg += tmp
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            grad_avg += (1 - alpha) * (grad - grad_avg)
-            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+            np.subtract(grad, grad_avg, out=tmp)
+            tmp *= 1 - alpha
+            grad_avg += tmp
+            np.multiply(grad_avg, grad_avg, out=tmp)
+            np.subtract(square_avg, tmp, out=tmp)
+            np.sqrt(tmp, out=tmp)
         else:
-            avg = np.sqrt(square_avg)
-        avg += group["eps"]
+            np.sqrt(square_avg, out=tmp)
+        tmp += group["eps"]
+        np.divide(grad, tmp, out=tmp)
         if momentum > 0:
             buf = state["momentum_buffer"]
             buf *= momentum
-            buf += grad / avg
-            param -= group["lr"] * buf
+            buf += tmp
+            np.multiply(buf, group["lr"], out=tmp)
         else:
-            param -= group["lr"] * (grad / avg)
+            tmp *= group["lr"]
+        param -= tmp

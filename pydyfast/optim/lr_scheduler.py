@@ -5,6 +5,7 @@ The updates are torch's own recursive formulas (each lr computed from the previo
 the sequences equal torch's to the last bits.
 """
 import math
+from bisect import bisect_right
 from collections import Counter
 
 from .optimizer import Optimizer
@@ -13,26 +14,54 @@ from .optimizer import Optimizer
 class LRScheduler:
     """Base class: remembers each group's ``initial_lr`` and applies ``get_lr()`` on ``step``.
 
-    Construction performs step 0 (``last_epoch`` becomes 0), as in torch.
+    Construction performs one step, to ``last_epoch + 1`` (0 for a fresh schedule), as in
+    torch. Resuming with ``last_epoch >= 0`` needs the groups' ``initial_lr``, which the
+    optimizer's state dict carries.
     """
 
-    def __init__(self, optimizer):
+    def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got "
                             f"{type(optimizer).__name__}")
         self.optimizer = optimizer
-        for group in optimizer.param_groups:
-            group.setdefault("initial_lr", group["lr"])
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(f"{type(self).__name__}: resuming at last_epoch={last_epoch} "
+                               f"needs 'initial_lr' in param_groups[{i}]; load the "
+                               f"optimizer's state dict first")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = -1
+        self.last_epoch = int(last_epoch)
+        self._initial_step()
+
+    def _initial_step(self):
+        """The step taken on construction. Some schedules keep the current lr on it
+        (``_is_initial``), also when resuming, which is what torch does."""
+        self._step_count = 0
         self.step()
+
+    @property
+    def _is_initial(self):
+        return self._step_count == 1
 
     def get_lr(self):
         raise NotImplementedError
 
     def step(self):
+        self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _restart(self):
+        """Jump to step 0 of this schedule from the base lrs (SequentialLR's hand-over): the
+        closed form where the schedule has one, as torch does."""
+        self.last_epoch = 0
+        closed = getattr(self, "_closed_form", None)
+        values = closed() if closed is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -52,60 +81,74 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+_LRScheduler = LRScheduler  # the name PyDyNet and older torch export
+
+
 class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` steps."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1):
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         if int(step_size) < 1:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
         self.step_size, self.gamma = int(step_size), gamma
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
 
+    def _closed_form(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each milestone (a repeated milestone counts twice)."""
 
-    def __init__(self, optimizer, milestones, gamma=0.1):
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones, self.gamma = Counter(int(m) for m in milestones), gamma
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         if self.last_epoch not in self.milestones:
             return self._current()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current()]
 
+    def _closed_form(self):
+        passed = bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every step."""
 
-    def __init__(self, optimizer, gamma):
+    def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0:
+        if self._is_initial:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
+
+    def _closed_form(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
     r""":math:`\eta_t = \eta_{min} + (\eta_0 - \eta_{min})(1 + \cos(\pi t / T_{max}))/2`,
     continued as a cosine wave after ``T_max`` (no restarts)."""
 
-    def __init__(self, optimizer, T_max, eta_min=0.0):  # noqa: N803 (torch's name)
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 (torch's)
         if int(T_max) < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive integer, got {T_max}")
         self.T_max, self.eta_min = int(T_max), eta_min
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         t, period = self.last_epoch, self.T_max
-        if t == 0:
+        if self._is_initial:
             return self._current()
         if (t - 1 - period) % (2 * period) == 0:
             return [lr + (base - self.eta_min) * (1 - math.cos(math.pi / period)) / 2
@@ -113,18 +156,22 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
         return [ratio * (lr - self.eta_min) + self.eta_min for lr in self._current()]
 
+    def _closed_form(self):
+        wave = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * wave for base in self.base_lrs]
+
 
 class LambdaLR(LRScheduler):
     """``lr = initial_lr * lr_lambda(step)``; one function, or one per parameter group."""
 
-    def __init__(self, optimizer, lr_lambda):
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         n = len(optimizer.param_groups)
         lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
         if len(lambdas) != n:
             raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per group), got "
                              f"{len(lambdas)}")
         self.lr_lambdas = lambdas
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
@@ -134,22 +181,81 @@ class LinearLR(LRScheduler):
     """Scale the lr linearly from ``start_factor`` to ``end_factor`` over ``total_iters``
     steps, then keep it (the usual warm-up)."""
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
+                 last_epoch=-1):
         if not (0 < start_factor <= 1 and 0 <= end_factor <= 1):
             raise ValueError(f"LinearLR: start_factor must be in (0, 1] and end_factor in "
                              f"[0, 1], got {start_factor} and {end_factor}")
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = int(total_iters)
-        super().__init__(optimizer)
+        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         t, a, b = self.last_epoch, self.start_factor, self.end_factor
         if t == 0:
             return [lr * a for lr in self._current()]
-        if t > self.total_iters:
+        if self._is_initial or t > self.total_iters:
             return self._current()
         factor = 1.0 + (b - a) / (self.total_iters * a + (t - 1) * (b - a))
         return [lr * factor for lr in self._current()]
+
+    def _closed_form(self):
+        a, b = self.start_factor, self.end_factor
+        factor = a + (b - a) * min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * factor for base in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[i]`` until ``milestones[i]``, then hand over to the next one, which
+    restarts from the base lrs: ``SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5),
+    CosineAnnealingLR(opt, T_max=95)], milestones=[5])`` is a linear warm-up then cosine decay.
+    """
+
+    def __init__(self, optimizer, schedulers, milestones):
+        schedulers, milestones = list(schedulers), [int(m) for m in milestones]
+        if not schedulers:
+            raise ValueError("SequentialLR: expected at least one scheduler")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones for "
+                             f"{len(schedulers)} schedulers, got {len(milestones)}")
+        for i, sched in enumerate(schedulers):
+            if not isinstance(sched, LRScheduler) or isinstance(sched, SequentialLR):
+                raise TypeError(f"SequentialLR: schedulers[{i}] must be a plain LRScheduler "
+                                f"(not ReduceLROnPlateau or SequentialLR), got "
+                                f"{type(sched).__name__}")
+            if sched.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR: schedulers[{i}] belongs to another optimizer")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = 0
+        # Each scheduler already took its step 0 when it was built; undo that and start the
+        # first one again from the initial lrs (torch's behaviour).
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for sched in schedulers:
+            sched.last_epoch -= 1
+        schedulers[0]._initial_step()
+        self._last_lr = schedulers[0].get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        index = bisect_right(self._milestones, self.last_epoch)
+        sched = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            sched._restart()
+        else:
+            sched.step()
+        self._last_lr = sched.get_last_lr()
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["_schedulers"] = [sched.state_dict() for sched in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        for sched, saved in zip(self._schedulers, state.pop("_schedulers")):
+            sched.load_state_dict(saved)
+        super().load_state_dict(state)
 
 
 class OneCycleLR(LRScheduler):

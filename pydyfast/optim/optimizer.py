@@ -25,8 +25,8 @@ class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.param_groups = []
-        # Keyed by id(param): Tensor overloads ``==``, so it cannot be a dict key itself. The
-        # groups hold the parameters, which keeps the ids valid.
+        # Keyed by the parameter itself, as in torch: Tensors hash by identity, and two live
+        # objects never share a hash, so the overloaded ``==`` is never consulted.
         self.state = {}
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or "
@@ -97,7 +97,7 @@ class Optimizer:
                     grad = grad.astype(p.data.dtype)
                 if group.get("maximize", False):
                     grad = -grad
-                state = self.state.setdefault(id(p), {})
+                state = self.state.setdefault(p, {})
                 self._update(p.data, grad, state, group)
         return loss
 
@@ -115,8 +115,8 @@ class Optimizer:
             packed = {k: v for k, v in group.items() if k != "params"}
             packed["params"] = []
             for p in group["params"]:
-                if id(p) in self.state and self.state[id(p)]:
-                    state[index] = dict(self.state[id(p)])
+                if self.state.get(p):
+                    state[index] = dict(self.state[p])
                 packed["params"].append(index)
                 index += 1
             groups.append(packed)
@@ -143,7 +143,7 @@ class Optimizer:
         for saved, own in zip(groups, self.param_groups):
             for idx, p in zip(saved["params"], own["params"]):
                 if int(idx) in saved_state:
-                    self.state[id(p)] = {k: _to_param(v, p) for k, v in
+                    self.state[p] = {k: _to_param(v, p) for k, v in
                                          saved_state[int(idx)].items()}
             own.update({k: _as_option(v) for k, v in saved.items() if k != "params"})
 

@@ -62,6 +62,23 @@ def test_lr_sequence_matches_torch(name, options):
             [g["momentum"] for g in theirs.param_groups], rel=1e-12)
 
 
+@pytest.mark.parametrize("make", [
+    lambda m, o: m.SequentialLR(o, [m.LinearLR(o, start_factor=0.1, total_iters=5),
+                                    m.CosineAnnealingLR(o, T_max=45)], milestones=[5]),
+    lambda m, o: m.SequentialLR(o, [m.ExponentialLR(o, gamma=0.9), m.StepLR(o, 4, 0.5),
+                                    m.MultiStepLR(o, [3, 9], 0.2), m.LinearLR(o, 0.5)],
+                                milestones=[10, 20, 30]),
+    lambda m, o: m.SequentialLR(o, [m.LinearLR(o, 0.5, 1.0, 3),
+                                    m.LambdaLR(o, lambda t: 0.9 ** t)], milestones=[7]),
+], ids=["warmup-cosine", "four-phases", "lambda-after"])
+def test_sequential_lr_matches_torch(make):
+    ours, theirs = make_pair()
+    sched, ref = make(lr_scheduler, ours), make(torch.optim.lr_scheduler, theirs)
+    assert sched.get_last_lr() == pytest.approx(ref.get_last_lr(), rel=1e-12)
+    got, want = lr_sequences(ours, theirs, sched, ref)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
 def test_lambda_lr_per_group():
     ours, theirs = make_pair()
     fns = [lambda t: 0.95 ** t, lambda t: 1.0 / (1 + t)]
@@ -120,6 +137,10 @@ def test_scheduler_state_dict_round_trip():
     (lambda o: lr_scheduler.LambdaLR(o, [lambda t: 1.0]), "one per group"),
     (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), "factor"),
     (lambda o: lr_scheduler.ExponentialLR("sgd", gamma=0.5), "expected an Optimizer"),
+    (lambda o: lr_scheduler.SequentialLR(o, [lr_scheduler.StepLR(o, 2)], milestones=[3]),
+     "expected 0 milestones"),
+    (lambda o: lr_scheduler.SequentialLR(o, [lr_scheduler.ReduceLROnPlateau(o)], []),
+     "plain LRScheduler"),
 ])
 def test_bad_arguments_raise(make, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -130,3 +151,44 @@ def test_one_cycle_needs_momentum():
     opt = optim.Adagrad([Parameter(np.ones(2))], lr=0.1)
     with pytest.raises(ValueError, match="momentum or betas"):
         lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+
+
+def test_sequential_lr_state_dict_resumes_the_same_schedule():
+    def build(opt):
+        return lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt, 0.1, total_iters=4),
+                                               lr_scheduler.ExponentialLR(opt, 0.9)], [4])
+    opt_a = make_pair()[0]
+    straight = build(opt_a)
+    for _ in range(6):
+        straight.step()
+    opt_b = make_pair()[0]
+    resumed = build(opt_b)
+    resumed.load_state_dict(straight.state_dict())
+    for group_b, group_a in zip(opt_b.param_groups, opt_a.param_groups):
+        group_b["lr"] = group_a["lr"]
+    straight.step()
+    resumed.step()
+    assert resumed.get_last_lr() == straight.get_last_lr()
+    assert resumed._schedulers[1].last_epoch == straight._schedulers[1].last_epoch == 3
+
+
+@pytest.mark.parametrize("name,options", [("CosineAnnealingLR", dict(T_max=12, eta_min=0.01)),
+                                          ("StepLR", dict(step_size=4)),
+                                          ("LinearLR", dict(start_factor=0.2))])
+def test_resuming_with_last_epoch_matches_torch(name, options):
+    ours, theirs = make_pair()
+    for opt, module in ((ours, lr_scheduler), (theirs, torch.optim.lr_scheduler)):
+        first = getattr(module, name)(opt, **options)
+        for _ in range(6):
+            opt.step()  # no gradients: nothing moves, but torch sees the usual call order
+            first.step()
+    sched = getattr(lr_scheduler, name)(ours, last_epoch=6, **options)
+    ref = getattr(torch.optim.lr_scheduler, name)(theirs, last_epoch=6, **options)
+    got, want = lr_sequences(ours, theirs, sched, ref, steps=20)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_resuming_needs_initial_lr():
+    with pytest.raises(KeyError, match="needs 'initial_lr' in param_groups\\[0\\]"):
+        lr_scheduler.StepLR(make_pair()[0], step_size=2, last_epoch=3)
+    assert lr_scheduler._LRScheduler is lr_scheduler.LRScheduler
