@@ -165,9 +165,11 @@ def test_cross_entropy_layer_options(dtype, rng):
                                   label_smoothing=0.1)
     assert list(m.state_dict()) == ["weight"] == list(t.state_dict())
     compare_module(m, t, [x, target], dtype, copy_weights=False)
-    probs = rng.dirichlet(np.ones(4), size=5)
-    compare_module(nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), [x[:, :, 0] * 100, probs],
-                   dtype, copy_weights=False)
+    probs = rng.dirichlet(np.ones(4), size=5).astype(dtype)  # a constant target
+    m, t = nn.CrossEntropyLoss(label_smoothing=0.2), torch.nn.CrossEntropyLoss(label_smoothing=0.2)
+    compare_module(m, t, [x[:, :, 0]], dtype, copy_weights=False,
+                   call=lambda a: m(a, pdf.tensor(probs)),
+                   torch_call=lambda a: t(a, torch.tensor(probs)))
 
 
 def test_bad_arguments():
