@@ -169,8 +169,65 @@ def _normalize(x, axes, eps):
     return Normalize.apply(x, mean=mean, invstd=invstd, axes=axes), mean, var
 
 
+def _channel_sum(xp, a, b=None):
+    """Per-channel sum over (N, C, L) of a, or of a * b without the product array."""
+    return a.sum(axis=2).sum(axis=0) if b is None else xp.einsum("ncl,ncl->c", a, b)
+
+
+def _batch_stats(x3):
+    """Per-channel mean and biased variance of x3 (N, C, L): a two-pass variance, so no
+    cancellation for channels whose mean is large against their spread."""
+    xp = array_module(x3)
+    count = x3.shape[0] * x3.shape[2]
+    mean = _channel_sum(xp, x3) / count
+    centered = x3 - mean[:, None]
+    return mean, _channel_sum(xp, centered, centered) / count
+
+
+class BatchNormTrain(Function):
+    """Training-mode batch norm with the affine step fused, on x viewed as (N, C, L):
+    y = x * a + b with a = weight * invstd and b = bias - mean * a (per channel).
+
+    Backward, with m = N * L, S_g = sum g and S_gx = sum g * xhat per channel:
+    dx = a * (g - S_g / m - xhat * S_gx / m), dweight = S_gx, dbias = S_g; written as
+    g * a + x * k2 + k3 with per-channel k2, k3, so no xhat array is kept or built."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, invstd):
+        n, c = x.shape[:2]
+        x3 = x.reshape(n, c, -1)
+        a = weight * invstd
+        y = x3 * a[:, None] + (bias - mean * a)[:, None]
+        ctx.save_for_backward(x3, weight)
+        ctx.mean, ctx.invstd, ctx.shape = mean, invstd, x.shape
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x3, weight = ctx.saved_tensors
+        xp = array_module(g)
+        mean, invstd = ctx.mean, ctx.invstd
+        g3 = g.reshape(x3.shape)
+        count = x3.shape[0] * x3.shape[2]
+        sum_g = _channel_sum(xp, g3)
+        # centred before the product: sum g x - mean sum g would cancel when |mean| >> std
+        sum_gxhat = _channel_sum(xp, g3, x3 - mean[:, None]) * invstd
+        a = weight * invstd
+        k2 = -a * invstd * sum_gxhat / count
+        k3 = -a * sum_g / count - k2 * mean
+        gx = g3 * a[:, None] + x3 * k2[:, None] + k3[:, None]
+        return gx.reshape(ctx.shape), sum_gxhat, sum_g
+
+
 def _channel_shape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _or_constant(param, value, c, like):
+    """``param``, or a constant (C,) Tensor of ``value`` that needs no grad."""
+    if param is not None:
+        return param
+    return Tensor._wrap(array_module(like).full(c, value, dtype=like.dtype))
 
 
 def _affine(y, weight, bias, shape):
@@ -202,26 +259,29 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                              f"of shape {input.shape}")
     shape = _channel_shape(input)
     if training:
-        axes = (0,) + tuple(range(2, input.ndim))
         count = input.data.size // c
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {input.shape}")
-        y, mean, var = _normalize(input, axes, eps)
+        data = input.data
+        mean, var = _batch_stats(data.reshape(data.shape[0], c, -1))
+        invstd = (1.0 / array_module(data).sqrt(var + eps)).astype(data.dtype)
         if running_mean is not None:
             running_mean.data *= 1 - momentum
-            running_mean.data += (momentum * mean.reshape(c)).astype(running_mean.data.dtype)
+            running_mean.data += (momentum * mean).astype(running_mean.data.dtype)
         if running_var is not None:
             running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1) * var.reshape(c)).astype(
+            running_var.data += (momentum * count / (count - 1) * var).astype(
                 running_var.data.dtype)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: eval mode needs running_mean and running_var")
-        data = input.data
-        invstd = 1.0 / array_module(data).sqrt(running_var.data.reshape(shape) + eps)
-        y = (input - Tensor._wrap(running_mean.data.reshape(shape).astype(data.dtype))) \
-            * Tensor._wrap(invstd.astype(data.dtype))
+        return BatchNormTrain.apply(input, _or_constant(weight, 1, c, data),
+                                    _or_constant(bias, 0, c, data),
+                                    mean=mean.astype(data.dtype), invstd=invstd)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: eval mode needs running_mean and running_var")
+    data = input.data
+    invstd = 1.0 / array_module(data).sqrt(running_var.data.reshape(shape) + eps)
+    y = (input - Tensor._wrap(running_mean.data.reshape(shape).astype(data.dtype))) \
+        * Tensor._wrap(invstd.astype(data.dtype))
     return _affine(y, weight, bias, shape)
 
 
