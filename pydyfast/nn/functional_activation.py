@@ -73,7 +73,7 @@ class GeluTanh(Function):
 
 
 class Elu(Function):
-    """y = x for x > 0, alpha (e^x - 1) otherwise; exp sees only min(x, 0), so it never overflows."""
+    """y = x for x > 0, alpha (e^x - 1) otherwise; exp sees only min(x, 0): no overflow."""
 
     @staticmethod
     def forward(ctx, x, alpha):

@@ -238,8 +238,8 @@ def _affine(y, weight, bias, shape):
     return y
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
-               momentum=0.1, eps=1e-5):
+def batch_norm(input, running_mean, running_var, weight=None,  # noqa: A002
+               bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch normalization over every axis but the channel axis 1.
 
     y = (x - mean) / sqrt(var + eps) * weight + bias, input (N, C, *) -> same shape; weight,

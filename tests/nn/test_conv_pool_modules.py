@@ -33,7 +33,8 @@ def test_conv1d(kwargs, dtype, kernels, rng):
 @pytest.mark.parametrize("kwargs", [{}, dict(stride=2, padding=1, output_padding=1),
                                     dict(groups=2, dilation=2, bias=False)])
 def test_conv_transpose2d(kwargs, dtype, kernels, rng):
-    compare_module(nn.ConvTranspose2d(4, 6, 3, **kwargs), torch.nn.ConvTranspose2d(4, 6, 3, **kwargs),
+    compare_module(nn.ConvTranspose2d(4, 6, 3, **kwargs),
+                   torch.nn.ConvTranspose2d(4, 6, 3, **kwargs),
                    [rng.standard_normal((2, 4, 5, 4))], dtype)
 
 
@@ -44,7 +45,8 @@ def test_conv_non_contiguous_input(dtype, rng):
 
 def test_conv_parameters_match_torch_layout_and_init():
     for m, t in ((nn.Conv2d(4, 6, (3, 2), groups=2), torch.nn.Conv2d(4, 6, (3, 2), groups=2)),
-                 (nn.ConvTranspose2d(4, 6, 3, groups=2), torch.nn.ConvTranspose2d(4, 6, 3, groups=2)),
+                 (nn.ConvTranspose2d(4, 6, 3, groups=2),
+                  torch.nn.ConvTranspose2d(4, 6, 3, groups=2)),
                  (nn.Conv1d(2, 3, 5), torch.nn.Conv1d(2, 3, 5))):
         ours, theirs = m.state_dict(), t.state_dict()
         assert list(ours) == list(theirs)

@@ -119,7 +119,8 @@ def test_dropout_is_seeded(rng):
 
 
 @pytest.mark.parametrize("cls, shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)),
-                                        ("BatchNorm2d", (4, 3, 5, 2)), ("BatchNorm2d", (1, 3, 2, 3))])
+                                        ("BatchNorm2d", (4, 3, 5, 2)),
+                                        ("BatchNorm2d", (1, 3, 2, 3))])
 @pytest.mark.parametrize("momentum", [0.1, None])
 def test_batchnorm_train_then_eval(cls, shape, momentum, dtype, kernels, rng):
     m, t = getattr(nn, cls)(3, momentum=momentum), getattr(torch.nn, cls)(3, momentum=momentum)

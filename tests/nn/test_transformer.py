@@ -84,7 +84,8 @@ def test_mha_bad_arguments():
 def test_encoder_layer(norm_first, activation, dtype, kernels, rng):
     kwargs = dict(dim_feedforward=16, dropout=0.0, activation=activation, batch_first=True,
                   norm_first=norm_first)
-    m, t = nn.TransformerEncoderLayer(8, 2, **kwargs), torch.nn.TransformerEncoderLayer(8, 2, **kwargs)
+    m = nn.TransformerEncoderLayer(8, 2, **kwargs)
+    t = torch.nn.TransformerEncoderLayer(8, 2, **kwargs)
     pad = np.array([[False] * 6, [False] * 4 + [True] * 2])
     compare_module(m, t, [rng.standard_normal((2, 6, 8))], dtype,
                    call=lambda x: m(x, src_key_padding_mask=pad),
