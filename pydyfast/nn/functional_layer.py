@@ -30,7 +30,12 @@ def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
                          f"weight (out_features, in_features)")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape}, expected ({weight.shape[0]},)")
-    y = matmul(input, weight.T)
+    if input.ndim > 2:  # one GEMM over all leading axes, not one per batch entry (and the
+        # weight gradient then is one GEMM too, instead of a stack of them summed)
+        y = matmul(input.reshape(-1, input.shape[-1]), weight.T)
+        y = y.reshape(*input.shape[:-1], weight.shape[0])
+    else:
+        y = matmul(input, weight.T)
     return y if bias is None else y + bias
 
 
