@@ -51,7 +51,7 @@ def bilinear(input1, input2, weight, bias=None):
     out, in1, in2 = weight.shape
     if bias is not None and bias.shape != (out,):
         raise ValueError(f"bilinear: bias of shape {bias.shape}, expected ({out},)")
-    t = matmul(input1, weight.permute(1, 0, 2).reshape(in1, out * in2))
+    t = matmul(input1.reshape(-1, in1), weight.permute(1, 0, 2).reshape(in1, out * in2))
     y = (t.reshape(*input1.shape[:-1], out, in2) * input2.unsqueeze(-2)).sum(axis=-1)
     return y if bias is None else y + bias
 

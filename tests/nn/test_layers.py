@@ -42,6 +42,8 @@ def test_linear_default_init_bounds_and_seeding():
 def test_bilinear(bias, dtype, kernels, rng):
     compare_module(nn.Bilinear(3, 4, 5, bias=bias), torch.nn.Bilinear(3, 4, 5, bias=bias),
                    [rng.standard_normal((6, 3)), rng.standard_normal((6, 4))], dtype)
+    compare_module(nn.Bilinear(3, 4, 5, bias=bias), torch.nn.Bilinear(3, 4, 5, bias=bias),
+                   [rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 4))], dtype)
 
 
 def test_embedding_padding_row_gets_no_gradient(dtype, kernels, rng):
