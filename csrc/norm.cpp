@@ -135,17 +135,21 @@ py::tuple norm_backward(carray<T> gy, carray<T> x, carray<T> mean, carray<T> rst
         }
         const T c_mean = Center ? sum_h / T(D) : T(0);
         const T c_xhat = sum_hx / T(D);
-#pragma omp simd
-        for (std::int64_t i = 0; i < D; ++i) {
-          const T xhat = (xr[i] - mu) * rs;
-          const T h = wp ? gr[i] * wp[i] : gr[i];
-          out[i] = rs * (h - c_mean - xhat * c_xhat);
-        }
-        if (accumulate) {
+        if (accumulate) {  // gweight/gbias sums ride along with the gx pass (row in L1)
 #pragma omp simd
           for (std::int64_t i = 0; i < D; ++i) {
-            gw_acc[i] += gr[i] * (xr[i] - mu) * rs;
+            const T xhat = (xr[i] - mu) * rs;
+            const T h = wp ? gr[i] * wp[i] : gr[i];
+            out[i] = rs * (h - c_mean - xhat * c_xhat);
+            gw_acc[i] += gr[i] * xhat;
             gb_acc[i] += gr[i];
+          }
+        } else {
+#pragma omp simd
+          for (std::int64_t i = 0; i < D; ++i) {
+            const T xhat = (xr[i] - mu) * rs;
+            const T h = wp ? gr[i] * wp[i] : gr[i];
+            out[i] = rs * (h - c_mean - xhat * c_xhat);
           }
         }
       }

@@ -166,13 +166,13 @@ class CrossEntropy(Function):
                                    xp.zeros((), x.dtype))
         nll_scale = 1.0 - label_smoothing
         smooth_scale = label_smoothing / classes
-        if reduction == "mean":  # fold the denominator into the scales: a sum from here on
-            with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # all rows ignored: nan, as torch
+            if reduction == "mean":  # fold the denominator into the scales: a sum from here on
                 denominator = kept_weight.sum()
                 nll_scale = nll_scale / denominator
                 smooth_scale = smooth_scale / denominator
-            reduction = "sum"
-        terms = nll_scale * nll + smooth_scale * smooth if smoothing else nll_scale * nll
+                reduction = "sum"
+            terms = nll_scale * nll + smooth_scale * smooth if smoothing else nll_scale * nll
         loss = _reduce_rows(xp, terms.astype(x.dtype, copy=False), reduction, None, x.dtype)
         ctx.save_for_backward(logits, flat_target, row_max, log_sum, weight)
         ctx.input_shape, ctx.reduction = x.shape, reduction
@@ -186,8 +186,9 @@ class CrossEntropy(Function):
         xp = array_module(gy)
         g = _per_row_coefficients(ctx, gy)
         dtype = logits.dtype
-        a = xp.ascontiguousarray(ctx.scales[0] * g * ctx.kept_weight, dtype=dtype)
-        b = xp.ascontiguousarray(ctx.scales[1] * g * ctx.kept, dtype=dtype)
+        with np.errstate(invalid="ignore"):  # nan scales when every row was ignored
+            a = xp.ascontiguousarray(ctx.scales[0] * g * ctx.kept_weight, dtype=dtype)
+            b = xp.ascontiguousarray(ctx.scales[1] * g * ctx.kept, dtype=dtype)
         gx = dispatch(logits, target, row_max, log_sum, a, b, weight, ref=_cross_entropy_bwd_ref,
                       native="cross_entropy_bwd")
         return _classes_back(xp, gx, ctx.input_shape)
