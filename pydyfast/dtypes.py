@@ -43,8 +43,9 @@ def as_array(data, dtype=None, requires_grad=False, device=None):
     if isinstance(data, Tensor):
         data = data.data
     is_array = hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")
+    on_gpu = is_array and hasattr(data, "__cuda_array_interface__")
     target = Device(device) if device is not None else (
-        CPU if type(data) is np.ndarray or not is_array else Device("cuda", data.device.id))
+        Device("cuda", data.device.id) if on_gpu else CPU)
     if target.type == "cpu" and not (type(data) is np.ndarray):
         if hasattr(data, "__cuda_array_interface__"):
             data = data.get()
