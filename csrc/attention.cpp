@@ -67,8 +67,9 @@ PYDYFAST_SIMD_CLONES void softmax_loop(const T* scores, T* p, py::ssize_t N, py:
       T* y = p + (n * R + r) * S;
       const py::ssize_t end = causal_rows > 0 ? std::min(S, r % causal_rows + 1) : S;
       T m = -std::numeric_limits<T>::infinity();
+      // A select, not std::max: gcc does not inline std::max into the target clones.
 #pragma omp simd reduction(max : m)
-      for (py::ssize_t j = 0; j < end; ++j) m = std::max(m, scale * x[j]);
+      for (py::ssize_t j = 0; j < end; ++j) m = scale * x[j] > m ? scale * x[j] : m;
       T sum = 0;
 #pragma omp simd reduction(+ : sum)
       for (py::ssize_t j = 0; j < end; ++j) {
@@ -117,7 +118,7 @@ PYDYFAST_SIMD_CLONES void decode_loop(const T* q, const T* k_cache, const T* v_c
       T m = -std::numeric_limits<T>::infinity();
       for (py::ssize_t t = 0; t < length; ++t) {
         w[t] = scale * dot(qr, kb + t * D, D);
-        m = std::max(m, w[t]);
+        m = w[t] > m ? w[t] : m;
       }
       T sum = 0;
 #pragma omp simd reduction(+ : sum)
