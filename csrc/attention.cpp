@@ -105,7 +105,9 @@ PYDYFAST_SIMD_CLONES void decode_loop(const T* q, const T* k_cache, const T* v_c
                                       py::ssize_t B, py::ssize_t H, py::ssize_t Hkv,
                                       py::ssize_t L, py::ssize_t D, py::ssize_t length, T scale) {
   const py::ssize_t group = H / Hkv;
-#pragma omp parallel if (worth_parallel(B * H * length * D * 2))
+  // One token is latency-bound: wake the thread pool only for long caches or big batches
+  // (a parallel region on a busy 2-core box was seen to cost milliseconds).
+#pragma omp parallel if (worth_parallel(B * H * length * D / 16))
   {
     std::vector<T> w(length);  // this thread's scores, then weights
 #pragma omp for
