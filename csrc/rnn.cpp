@@ -8,16 +8,7 @@
 #include <cmath>
 
 #include "common.h"
-// vexp: the vectorisable exp of csrc/vec_math.h (branch kernels-softmax-norm); std::exp until
-// that header is merged.
-#if __has_include("vec_math.h")
-#include "vec_math.h"
-#else
-namespace pydyfast {
-template <typename T>
-inline T vexp(T x) { return std::exp(x); }
-}  // namespace pydyfast
-#endif
+#include "vec_math.h"  // vexp, the vectorisable exp
 
 namespace pydyfast {
 namespace {
