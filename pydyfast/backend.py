@@ -88,12 +88,20 @@ _NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _cuda_launchers = {}
 
 
-def _cuda_launcher(family, name):
-    key = (family, name)
-    fn = _cuda_launchers.get(key)
-    if fn is None:
-        module = importlib.import_module(f"pydyfast.cuda_launch.{family}")
-        fn = _cuda_launchers[key] = getattr(module, name)
+def _cuda_launcher(key):
+    """The launcher for ``(family, name)``, or for a C++ function name (launchers are named like
+    the ``_C`` functions they stand in for); None when there is none. Cached, misses included."""
+    if key in _cuda_launchers:
+        return _cuda_launchers[key]
+    try:
+        if isinstance(key, str):
+            from .cuda_launch import find
+            fn = find(key)
+        else:
+            fn = getattr(importlib.import_module(f"pydyfast.cuda_launch.{key[0]}"), key[1])
+    except (ImportError, AttributeError):
+        fn = None
+    _cuda_launchers[key] = fn
     return fn
 
 
@@ -111,7 +119,9 @@ def dispatch(*arrays, ref, native=None, cuda=None, **params):
 
     ref: ``ref(xp, *arrays, **params)``, the NumPy/CuPy reference (fallback and oracle).
     native: name of the function in ``pydyfast._C`` with the same arguments and results.
-    cuda: ``(family, name)`` of the launcher in ``pydyfast.cuda_launch.<family>``.
+    cuda: ``(family, name)`` of the launcher in ``pydyfast.cuda_launch.<family>``; by default
+        the launcher named like ``native``. ``PYDYFAST_KERNELS=numpy`` runs the reference on
+        both devices.
     """
     first = arrays[0]
     if type(first) is np.ndarray:
@@ -120,11 +130,8 @@ def dispatch(*arrays, ref, native=None, cuda=None, **params):
             return getattr(_C, native)(*arrays, **params)
         return ref(np, *arrays, **params)
     xp = array_module(first)
-    if cuda is not None and first.dtype in _NATIVE_DTYPES:
-        try:
-            launcher = _cuda_launcher(*cuda)
-        except (ImportError, AttributeError):
-            launcher = None
+    if _kernels == "native" and first.dtype in _NATIVE_DTYPES and (cuda or native) is not None:
+        launcher = _cuda_launcher(cuda or native)
         if launcher is not None:
             return launcher(*[xp.ascontiguousarray(a) if hasattr(a, "dtype") else a
                               for a in arrays], **params)

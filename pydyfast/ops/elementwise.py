@@ -358,9 +358,17 @@ class Where(Function):
         return (xp.where(c, gy, zero) if need_a else None), (xp.where(c, zero, gy) if need_b else None)
 
 
+def _mask_array(mask):
+    """A Tensor's array, a numpy or cupy array as it is (np.asarray refuses cupy), or else the
+    value through numpy."""
+    if isinstance(mask, Tensor):
+        return mask.data
+    return mask if hasattr(mask, "__cuda_array_interface__") else np.asarray(mask)
+
+
 def where(condition, a, b):
     """Elementwise ``a if condition else b``, broadcasting all three."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = _mask_array(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
     a, b = operands(a, b, "where")
@@ -371,7 +379,7 @@ def where(condition, a, b):
 
 def masked_fill(x, mask, value):
     """``x`` with ``value`` wherever the (broadcastable) boolean ``mask`` is True."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = _mask_array(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be boolean, got dtype {m.dtype}")
     try:
