@@ -37,10 +37,9 @@ void check_gates(const char* op, const py::array& gi, const py::array& gh, const
 }
 
 void check_same(const char* op, const py::array& a, const py::array& b, const char* what) {
-  if (a.ndim() != b.ndim()) fail(op, std::string(what) + ": " + shape_str(a) + " vs " + shape_str(b));
-  for (py::ssize_t d = 0; d < a.ndim(); ++d)
-    if (a.shape(d) != b.shape(d))
-      fail(op, std::string(what) + ": " + shape_str(a) + " vs " + shape_str(b));
+  bool same = a.ndim() == b.ndim();
+  for (py::ssize_t d = 0; same && d < a.ndim(); ++d) same = a.shape(d) == b.shape(d);
+  if (!same) fail(op, std::string(what) + ": " + shape_str(a) + " vs " + shape_str(b));
 }
 
 

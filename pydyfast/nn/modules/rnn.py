@@ -129,8 +129,8 @@ class RNN(RNNBase):
                  batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, dtype)
         self.nonlinearity = nonlinearity
 
 
