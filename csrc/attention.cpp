@@ -6,29 +6,11 @@
 #include <limits>
 
 #include "common.h"
-
-// vexp: the vectorisable exp of csrc/vec_math.h (branch kernels-softmax-norm); std::exp until
-// that header is merged.
-#if __has_include("vec_math.h")
-#include "vec_math.h"
-#else
-namespace pydyfast {
-template <typename T>
-inline T vexp(T x) { return std::exp(x); }
-}  // namespace pydyfast
-#endif
+#include "vec_math.h"  // vexp, the vectorisable exp
 
 namespace pydyfast {
 namespace {
 
-// sum of a[i] * b[i]; the simd reduction lets the compiler reorder the sum into SIMD lanes.
-template <typename T>
-inline T dot(const T* a, const T* b, py::ssize_t n) {
-  T s = 0;
-#pragma omp simd reduction(+ : s)
-  for (py::ssize_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
 
 // The loops, on raw pointers, compiled per SIMD width (see common.h).
 
@@ -67,8 +49,9 @@ PYDYFAST_SIMD_CLONES void softmax_loop(const T* scores, T* p, py::ssize_t N, py:
       T* y = p + (n * R + r) * S;
       const py::ssize_t end = causal_rows > 0 ? std::min(S, r % causal_rows + 1) : S;
       T m = -std::numeric_limits<T>::infinity();
+      // A select, not std::max: gcc does not inline std::max into the target clones.
 #pragma omp simd reduction(max : m)
-      for (py::ssize_t j = 0; j < end; ++j) m = std::max(m, scale * x[j]);
+      for (py::ssize_t j = 0; j < end; ++j) m = scale * x[j] > m ? scale * x[j] : m;
       T sum = 0;
 #pragma omp simd reduction(+ : sum)
       for (py::ssize_t j = 0; j < end; ++j) {
@@ -92,7 +75,7 @@ PYDYFAST_SIMD_CLONES void softmax_bwd_loop(const T* p, const T* gp, T* gs, py::s
     const T* y = p + r * S;
     const T* g = gp + r * S;
     T* o = gs + r * S;
-    const T gy = dot(g, y, S);
+    const T gy = row_dot(g, y, S);
 #pragma omp simd
     for (py::ssize_t j = 0; j < S; ++j) o[j] = scale * y[j] * (g[j] - gy);
   }
@@ -104,7 +87,9 @@ PYDYFAST_SIMD_CLONES void decode_loop(const T* q, const T* k_cache, const T* v_c
                                       py::ssize_t B, py::ssize_t H, py::ssize_t Hkv,
                                       py::ssize_t L, py::ssize_t D, py::ssize_t length, T scale) {
   const py::ssize_t group = H / Hkv;
-#pragma omp parallel if (worth_parallel(B * H * length * D * 2))
+  // One token is latency-bound: wake the thread pool only for long caches or big batches
+  // (a parallel region on a busy 2-core box was seen to cost milliseconds).
+#pragma omp parallel if (worth_parallel(B * H * length * D / 16))
   {
     std::vector<T> w(length);  // this thread's scores, then weights
 #pragma omp for
@@ -116,8 +101,8 @@ PYDYFAST_SIMD_CLONES void decode_loop(const T* q, const T* k_cache, const T* v_c
       T* o = out + bh * D;
       T m = -std::numeric_limits<T>::infinity();
       for (py::ssize_t t = 0; t < length; ++t) {
-        w[t] = scale * dot(qr, kb + t * D, D);
-        m = std::max(m, w[t]);
+        w[t] = scale * row_dot(qr, kb + t * D, D);
+        m = w[t] > m ? w[t] : m;
       }
       T sum = 0;
 #pragma omp simd reduction(+ : sum)

@@ -238,12 +238,15 @@ def _decode_attention_ref(xp, q, k_cache, v_cache, length, scale):
 def decode_attention(q, k_cache, v_cache, length, scale=None):
     """Attention of one new token per sequence against a preallocated KV cache (inference).
 
-    q: (B, H, D) Tensor or array; k_cache, v_cache: arrays (B, Hkv, max_len, D) of q's dtype;
+    q: (B, H, D) Tensor or array; k_cache, v_cache: (B, Hkv, max_len, D) arrays (or Tensors) of
+    q's dtype, C-contiguous so that the kernel reads them in place;
     attends over positions [0, length); query head h reads kv head h // (H / Hkv). scale:
     default 1/sqrt(D). Returns (B, H, D), a Tensor (no graph) if q is one, else an array.
     """
     is_tensor = isinstance(q, Tensor)
     qa = q.data if is_tensor else q
+    k_cache = k_cache.data if isinstance(k_cache, Tensor) else k_cache
+    v_cache = v_cache.data if isinstance(v_cache, Tensor) else v_cache
     if qa.ndim != 3 or getattr(k_cache, "ndim", 0) != 4 or getattr(v_cache, "ndim", 0) != 4:
         raise ValueError(f"decode_attention: expected q (B, H, D) and caches (B, Hkv, max_len, "
                          f"D), got q {qa.shape}, k_cache {getattr(k_cache, 'shape', None)}, "

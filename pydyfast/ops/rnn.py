@@ -1,12 +1,11 @@
-"""Recurrent cells (GRU, LSTM, Elman RNN) and whole sequences, with PyTorch's formulas and gate order.
+"""Recurrent cells (GRU, LSTM, Elman RNN) and whole sequences, with PyTorch's formulas and gate
+order.
 
 One time step is one recorded op: the recurrent GEMM ``h W_hh^T`` runs in numpy's BLAS inside the
 step, and the gate math (GRU r, z, n; LSTM i, f, g, o) is one fused C++ pass forward and backward.
 A sequence projects the input of ALL time steps with one GEMM before the time loop, then runs the
 step per time; gradients through time come from the ordinary autograd graph of the steps.
 """
-import numpy as np
-
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
@@ -111,7 +110,8 @@ def _recurrent_grads(ctx, dgh, dh, h, w_hh):
 
 
 class GRUStep(Function):
-    """One GRU step from the projected input gi (B, 3H) or (1, B, 3H): (gi, h, W_hh[, b_hh]) -> h'."""
+    """One GRU step from the projected input gi (B, 3H) or (1, B, 3H):
+    (gi, h, W_hh[, b_hh]) -> h'."""
 
     @staticmethod
     def forward(ctx, gi, h, w_hh, *bias):

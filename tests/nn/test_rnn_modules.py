@@ -108,6 +108,14 @@ def test_parameter_names_shapes_and_init():
     np.testing.assert_array_equal(again.weight_ih_l0.numpy(), gru.weight_ih_l0.numpy())
 
 
+@pytest.mark.parametrize("name,args,kwargs", [
+    ("LSTM", (3, 4), dict(num_layers=2, bidirectional=True)),
+    ("GRU", (3, 4), dict(num_layers=2, bias=False, batch_first=True, dropout=0.5)),
+    ("RNNCell", (2, 5), dict(nonlinearity="relu", bias=False)), ("GRUCell", (2, 5), {})])
+def test_repr_matches_torch(name, args, kwargs):
+    assert repr(getattr(nn, name)(*args, **kwargs)) == repr(TORCH[name](*args, **kwargs))
+
+
 def test_dropout_between_layers_only_in_training(rng):
     lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5)
     x = pdf.Tensor(rng.standard_normal((5, 2, 3)).astype(np.float32))

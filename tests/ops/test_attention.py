@@ -155,6 +155,8 @@ def test_decode_attention_matches_torch(B, H, Hkv, max_len, length, D, dtype, ke
         torch.tensor(v_cache[:, :, :length]), enable_gqa=H != Hkv)[:, :, 0]
     assert isinstance(out, pdf.Tensor) and out.dtype == dtype
     np.testing.assert_allclose(out.numpy(), want.numpy(), **tolerances(dtype))
+    assert isinstance(F.decode_attention(pdf.Tensor(q), pdf.Tensor(k_cache), pdf.Tensor(v_cache),
+                                         length), pdf.Tensor)
     arr = F.decode_attention(q, k_cache, v_cache, length, scale=0.5)  # arrays in, array out
     want = TF.scaled_dot_product_attention(
         torch.tensor(q)[:, :, None], torch.tensor(k_cache[:, :, :length]),

@@ -117,9 +117,13 @@ class RNNBase(Module):
         return x, (h_n if self.mode == "lstm" else h_n[0])
 
     def extra_repr(self):
-        return (f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-                f"bias={self.bias}, batch_first={self.batch_first}, dropout={self.dropout}, "
-                f"bidirectional={self.bidirectional}")
+        """torch's repr: the sizes, then only the options that differ from the defaults."""
+        options = [f"num_layers={self.num_layers}" * (self.num_layers != 1),
+                   f"bias={self.bias}" * (not self.bias),
+                   f"batch_first={self.batch_first}" * bool(self.batch_first),
+                   f"dropout={self.dropout}" * (self.dropout != 0),
+                   f"bidirectional={self.bidirectional}" * bool(self.bidirectional)]
+        return ", ".join([f"{self.input_size}, {self.hidden_size}"] + [o for o in options if o])
 
 
 class RNN(RNNBase):
@@ -129,8 +133,8 @@ class RNN(RNNBase):
                  batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype)
+        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias,
+                         batch_first, dropout, bidirectional, dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -175,7 +179,9 @@ class _CellBase(Module):
         return self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
 
     def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}, bias={self.bias}"
+        text = f"{self.input_size}, {self.hidden_size}" + ", bias=False" * (not self.bias)
+        nonlinearity = getattr(self, "nonlinearity", "tanh")
+        return text + f", nonlinearity={nonlinearity}" * (nonlinearity != "tanh")
 
 
 class RNNCell(_CellBase):
