@@ -159,7 +159,8 @@ class Conv2d(Function):
     def backward(ctx, gy):
         w, col = ctx.saved_tensors
         n, g = gy.shape[0], ctx.groups
-        gy = gy.reshape(n, g, gy.shape[1] // g, -1)
+        # a broadcast gradient (from sum()) has zero strides: numpy's matmul would skip BLAS
+        gy = array_module(gy).ascontiguousarray(gy).reshape(n, g, gy.shape[1] // g, -1)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gcol = array_module(gy).matmul(w.transpose(0, 2, 1), gy)
