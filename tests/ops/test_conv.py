@@ -160,6 +160,12 @@ def test_conv_bad_inputs():
         F.conv2d(x, w4, padding=(1, 2, 3))
     with pytest.raises(ValueError, match="conv2d: expected a 4-D .batched. or 3-D input"):
         F.conv2d(pdf.Tensor(np.zeros((1, 1, 4, 5, 5), np.float32)), w4)
+    with pytest.raises(ValueError, match=r"conv1d: input \(1, 4, 5\) with groups=2 does not"):
+        F.conv1d(pdf.Tensor(np.zeros((1, 4, 5), np.float32)),
+                 pdf.Tensor(np.zeros((3, 2, 3), np.float32)), groups=2)
+    with pytest.raises(ValueError, match="conv1d: the dilated kernel size 5 is larger"):
+        F.conv1d(pdf.Tensor(np.zeros((1, 2, 3), np.float32)),
+                 pdf.Tensor(np.zeros((3, 2, 5), np.float32)))
     with pytest.raises(ValueError, match="conv1d: expected a weight with 3 dimensions"):
         F.conv1d(pdf.Tensor(np.zeros((1, 4, 5), np.float32)), w4)
     with pytest.raises(ValueError, match="output_padding .2, 2. must be smaller"):
