@@ -10,7 +10,7 @@ h_scale[i] * w_scale[j], which covers count_include_pad both ways and PyTorch's 
 import numpy as np
 
 from ..autograd import Function
-from ..backend import array_module, dispatch
+from ..backend import dispatch
 from ..tensor import Tensor
 from .conv import ntuple
 

@@ -2,7 +2,6 @@
 NumPy references, on both kernel paths and both dtypes."""
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as TF
 
 import pydyfast as pdf
