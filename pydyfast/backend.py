@@ -24,6 +24,10 @@ def _load(name):
 
 
 _C, _C_error = _load("pydyfast._C")
+# The autograd engine: engine.py compiled by Cython, or the same file run as Python.
+engine, _engine_error = _load("pydyfast._engine")
+if engine is None:
+    from . import engine
 
 _KERNEL_MODES = ("native", "numpy")
 _kernels = os.environ.get("PYDYFAST_KERNELS", "native").strip().lower() or "native"
@@ -48,18 +52,13 @@ def native_active():
     return _C is not None and _kernels == "native"
 
 
-def _engine_compiled():
-    from . import _engine
-    return not _engine.__file__.endswith(".py")
-
-
 def info():
     """What is loaded: compiled modules, kernel mode, OpenMP threads, CUDA availability."""
     from . import cuda
     return {
         "_C": _C is not None,
         "_C_error": _C_error,
-        "_engine": _engine_compiled(),
+        "_engine": engine.__name__ == "pydyfast._engine",
         "kernels": _kernels,
         "openmp": bool(_C is not None and _C.openmp()),
         "num_threads": get_num_threads(),
@@ -89,12 +88,20 @@ _NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _cuda_launchers = {}
 
 
-def _cuda_launcher(family, name):
-    key = (family, name)
-    fn = _cuda_launchers.get(key)
-    if fn is None:
-        module = importlib.import_module(f"pydyfast.cuda_launch.{family}")
-        fn = _cuda_launchers[key] = getattr(module, name)
+def _cuda_launcher(key):
+    """The launcher for ``(family, name)``, or for a C++ function name (launchers are named like
+    the ``_C`` functions they stand in for); None when there is none. Cached, misses included."""
+    if key in _cuda_launchers:
+        return _cuda_launchers[key]
+    try:
+        if isinstance(key, str):
+            from .cuda_launch import find
+            fn = find(key)
+        else:
+            fn = getattr(importlib.import_module(f"pydyfast.cuda_launch.{key[0]}"), key[1])
+    except (ImportError, AttributeError):
+        fn = None
+    _cuda_launchers[key] = fn
     return fn
 
 
@@ -112,7 +119,9 @@ def dispatch(*arrays, ref, native=None, cuda=None, **params):
 
     ref: ``ref(xp, *arrays, **params)``, the NumPy/CuPy reference (fallback and oracle).
     native: name of the function in ``pydyfast._C`` with the same arguments and results.
-    cuda: ``(family, name)`` of the launcher in ``pydyfast.cuda_launch.<family>``.
+    cuda: ``(family, name)`` of the launcher in ``pydyfast.cuda_launch.<family>``; by default
+        the launcher named like ``native``. ``PYDYFAST_KERNELS=numpy`` runs the reference on
+        both devices.
     """
     first = arrays[0]
     if type(first) is np.ndarray:
@@ -121,11 +130,8 @@ def dispatch(*arrays, ref, native=None, cuda=None, **params):
             return getattr(_C, native)(*arrays, **params)
         return ref(np, *arrays, **params)
     xp = array_module(first)
-    if cuda is not None and first.dtype in _NATIVE_DTYPES:
-        try:
-            launcher = _cuda_launcher(*cuda)
-        except (ImportError, AttributeError):
-            launcher = None
+    if _kernels == "native" and first.dtype in _NATIVE_DTYPES and (cuda or native) is not None:
+        launcher = _cuda_launcher(cuda or native)
         if launcher is not None:
             return launcher(*[xp.ascontiguousarray(a) if hasattr(a, "dtype") else a
                               for a in arrays], **params)

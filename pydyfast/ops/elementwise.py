@@ -15,47 +15,60 @@ def operands(a, b, op):
     """Two Tensors for a binary op, with PyTorch's promotion: Python scalars and arrays become
     constants that follow the tensor's dtype (float32 * 2.0 stays float32), and an integer or
     bool operand meeting a floating one takes the floating dtype. Devices must agree."""
-    a_is, b_is = isinstance(a, Tensor), isinstance(b, Tensor)
-    if a_is and b_is:
-        if type(a.data) is not type(b.data) or a.device != b.device:
-            raise RuntimeError(f"{op}: expected both tensors on the same device, got "
-                               f"{a.device} and {b.device}")
-    elif a_is:
-        b = constant(b, a, op)
-    elif b_is:
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            da, db = a.data, b.data
+            if type(da) is not type(db) or (type(da) is not np.ndarray and da.device != db.device):
+                raise RuntimeError(f"{op}: expected both tensors on the same device, got "
+                                   f"{a.device} and {b.device}")
+        else:
+            b = constant(b, a, op)
+    elif isinstance(b, Tensor):
         a = constant(a, b, op)
     else:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
                         f"{type(b).__name__}")
-    ka, kb = a.data.dtype.kind, b.data.dtype.kind
-    if ka != kb:
-        if kb == "f" and ka in "iub":
-            a = a.to(dtype=b.data.dtype)
-        elif ka == "f" and kb in "iub":
-            b = b.to(dtype=a.data.dtype)
+    ta, tb = a.data.dtype, b.data.dtype
+    if ta is not tb and ta.kind != tb.kind:
+        if tb.kind == "f" and ta.kind in "iub":
+            a = a.to(dtype=tb)
+        elif ta.kind == "f" and tb.kind in "iub":
+            b = b.to(dtype=ta)
     return a, b
+
+
+_scalar_constants = {}  # (value, dtype) -> Tensor: x * 2.0 in a loop allocates nothing new
 
 
 def constant(value, like, op):
     """``value`` as a Tensor that needs no grad, on the device of ``like``."""
-    kind = like.data.dtype.kind
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
-        if kind in "fc" or (kind in "iu" and type(value) is int) or kind == "b" and type(value) is bool:
-            dtype = like.data.dtype
-        elif type(value) is float:
-            dtype = dtypes.get_default_dtype()
+    data = like.data
+    kind_of_value = type(value)
+    if kind_of_value is float or kind_of_value is int or kind_of_value is bool:
+        kind = data.dtype.kind
+        if kind in "fc" or (kind in "iu" and kind_of_value is not float) or kind_of_value is bool:
+            dtype = data.dtype
+        elif kind_of_value is float:
+            dtype = np.dtype(dtypes.get_default_dtype())
         else:
-            dtype = np.int64
-        arr = np.asarray(value, dtype=dtype)
-    else:
-        if hasattr(value, "__cuda_array_interface__") and type(like.data) is np.ndarray:
-            raise RuntimeError(f"{op}: expected both operands on the same device, got cpu and a "
-                               f"cuda array")
-        arr = np.asarray(value) if type(like.data) is np.ndarray else value
-        if arr.dtype == np.float64 and not hasattr(value, "dtype"):
-            arr = arr.astype(dtypes.get_default_dtype())
-    if type(like.data) is not np.ndarray:
-        arr = array_module(like.data).asarray(arr)
+            dtype = np.dtype(np.int64)
+        if type(data) is np.ndarray:
+            key = (value, dtype)
+            t = _scalar_constants.get(key)
+            if t is None:
+                if len(_scalar_constants) > 512:
+                    _scalar_constants.clear()
+                t = _scalar_constants[key] = Tensor._wrap(np.array(value, dtype))
+            return t
+        return Tensor._wrap(array_module(data).asarray(value, dtype))
+    if hasattr(value, "__cuda_array_interface__") and type(data) is np.ndarray:
+        raise RuntimeError(f"{op}: expected both operands on the same device, got cpu and a "
+                           f"cuda array")
+    arr = np.asarray(value) if type(data) is np.ndarray else value
+    if arr.dtype == np.float64 and not hasattr(value, "dtype"):
+        arr = arr.astype(dtypes.get_default_dtype())  # a list of Python floats
+    if type(data) is not np.ndarray:
+        arr = array_module(data).asarray(arr)
     return Tensor._wrap(arr)
 
 
@@ -345,9 +358,17 @@ class Where(Function):
         return (xp.where(c, gy, zero) if need_a else None), (xp.where(c, zero, gy) if need_b else None)
 
 
+def _mask_array(mask):
+    """A Tensor's array, a numpy or cupy array as it is (np.asarray refuses cupy), or else the
+    value through numpy."""
+    if isinstance(mask, Tensor):
+        return mask.data
+    return mask if hasattr(mask, "__cuda_array_interface__") else np.asarray(mask)
+
+
 def where(condition, a, b):
     """Elementwise ``a if condition else b``, broadcasting all three."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = _mask_array(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
     a, b = operands(a, b, "where")
@@ -358,7 +379,7 @@ def where(condition, a, b):
 
 def masked_fill(x, mask, value):
     """``x`` with ``value`` wherever the (broadcastable) boolean ``mask`` is True."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = _mask_array(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be boolean, got dtype {m.dtype}")
     try:

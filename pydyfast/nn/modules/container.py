@@ -70,6 +70,20 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __repr__(self):
+        """Runs of identical children print once, as torch does: ``(0-11): 12 x Block(...)``."""
+        reprs = [repr(m).replace("\n", "\n  ") for m in self._modules.values()]
+        if not reprs:
+            return "ModuleList()"
+        lines, start = [], 0
+        for end in range(1, len(reprs) + 1):
+            if end == len(reprs) or reprs[end] != reprs[start]:
+                count = end - start
+                label = f"({start})" if count == 1 else f"({start}-{end - 1}): {count} x"
+                lines.append(f"{label}{':' if count == 1 else ''} {reprs[start]}")
+                start = end
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules whose parameters are registered."""

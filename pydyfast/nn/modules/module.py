@@ -1,11 +1,19 @@
 """Module: the base class of layers, with PyTorch's registration, traversal and state dict."""
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ...cuda import Device
 from ...tensor import Tensor
 from ..parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _check_name(kind, name):
+    """Names become state-dict key parts, so they must be non-empty and free of dots."""
+    if not isinstance(name, str) or not name or "." in name:
+        raise KeyError(f"{kind}: name must be a non-empty string without '.', got {name!r}")
 
 
 class Module:
@@ -28,6 +36,12 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attributes")
+        if value is None:
+            # Keep a registered slot registered (torch's ``self.bias = None``).
+            for table in (self._parameters, self._buffers, self._modules):
+                if name in table:
+                    table[name] = None
+                    return
         for table in (self._parameters, self._buffers, self._modules):
             table.pop(name, None)
         if isinstance(value, Parameter):
@@ -56,6 +70,8 @@ class Module:
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent optional one) as ``name``."""
+        _check_name("register_parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name} must be a Parameter or None, got "
                             f"{type(param).__name__}")
@@ -66,17 +82,24 @@ class Module:
             setattr(self, name, param)
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Register a Tensor that is state but not a parameter (BatchNorm's running_mean)."""
+        """Register a Tensor that is state but not a parameter (BatchNorm's running_mean).
+
+        Persistent buffers are in ``state_dict``; non-persistent ones only move with ``to``.
+        """
+        _check_name("register_buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name} must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
         self.__dict__.setdefault("_buffer_names", set()).add(name)
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
+        _check_name("add_module", name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -226,7 +249,9 @@ class Module:
         """Copy arrays or Tensors into the parameters and buffers with the same names.
 
         With ``strict`` a missing or unexpected key is an error; a shape mismatch always is.
-        Returns ``(missing_keys, unexpected_keys)``.
+        Nothing is copied when there is an error. Values may be Tensors, numpy arrays or
+        anything ``numpy.asarray`` accepts (CPU torch tensors included).
+        Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
@@ -251,7 +276,7 @@ class Module:
                 v = state_dict[k]
                 arr = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
                 t.data = to_device(np.array(arr, dtype=t.dtype), t.device)
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
     def extra_repr(self):
