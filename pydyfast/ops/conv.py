@@ -77,11 +77,12 @@ def _col2im_ref(xp, col, size, kernel, stride, padding, dilation):
 
 
 def _im2col(x, geometry):
-    return dispatch(x, ref=_im2col_ref, native="im2col", **geometry)
+    return dispatch(x, ref=_im2col_ref, native="im2col", cuda=("im2col", "im2col"), **geometry)
 
 
 def _col2im(col, size, geometry):
-    return dispatch(col, ref=_col2im_ref, native="col2im", size=tuple(size), **geometry)
+    return dispatch(col, ref=_col2im_ref, native="col2im", cuda=("im2col", "col2im"),
+                    size=tuple(size), **geometry)
 
 
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
@@ -159,7 +160,8 @@ class Conv2d(Function):
     def backward(ctx, gy):
         w, col = ctx.saved_tensors
         n, g = gy.shape[0], ctx.groups
-        gy = gy.reshape(n, g, gy.shape[1] // g, -1)
+        # a broadcast gradient (from sum()) has zero strides: numpy's matmul would skip BLAS
+        gy = array_module(gy).ascontiguousarray(gy).reshape(n, g, gy.shape[1] // g, -1)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gcol = array_module(gy).matmul(w.transpose(0, 2, 1), gy)
@@ -207,6 +209,28 @@ def _check_conv(op, x, weight, bias, groups, spatial):
     return x
 
 
+def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
+    """Checks, then Conv2d on (N, C, H, W); 1-D convolutions run with a unit height."""
+    x = _check_conv(op, input, weight, bias, groups, spatial)
+    o, cg = weight.shape[:2]
+    if x.shape[1] != cg * groups or o % groups:
+        raise ValueError(f"{op}: input {input.shape} with groups={groups} does not match weight "
+                         f"{weight.shape}: expected input channels = {cg} * {groups} and output "
+                         f"channels divisible by {groups}")
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"{op}: expected bias of shape ({o},), got {bias.shape}")
+    geometry = _geometry(op, weight.shape[2:], stride, padding, dilation, spatial)
+    conv_output_size(op, x.shape[2:], **geometry)
+    if spatial == 1:
+        geometry = {k: ((0,) if k == "padding" else (1,)) + v for k, v in geometry.items()}
+        x = x.reshape(x.shape[:2] + (1, x.shape[2]))
+        weight = weight.reshape(weight.shape[:2] + (1, weight.shape[2]))
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    y = Conv2d.apply(*inputs, geometry=geometry, groups=int(groups))
+    shape = y.shape[:2] + y.shape[4 - spatial:]
+    return y.reshape(shape if input.ndim == spatial + 2 else shape[1:])
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """2-D convolution (cross-correlation, as in PyTorch).
 
@@ -214,35 +238,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     with o in group g. input (N, C, H, W) or (C, H, W); weight (O, C/groups, KH, KW); bias (O,);
     output (N, O, OH, OW) with OH = (H + 2 padding - dilation (KH - 1) - 1) // stride + 1.
     """
-    x = _check_conv("conv2d", input, weight, bias, groups, 2)
-    o, cg, kh, kw = weight.shape
-    if x.shape[1] != cg * groups or o % groups:
-        raise ValueError(f"conv2d: input {input.shape} with groups={groups} does not match weight "
-                         f"{weight.shape}: expected input channels = {cg} * {groups} and output "
-                         f"channels divisible by {groups}")
-    if bias is not None and bias.shape != (o,):
-        raise ValueError(f"conv2d: expected bias of shape ({o},), got {bias.shape}")
-    geometry = _geometry("conv2d", (kh, kw), stride, padding, dilation, 2)
-    conv_output_size("conv2d", x.shape[2:], **geometry)
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    y = Conv2d.apply(*inputs, geometry=geometry, groups=int(groups))
-    return y if input.ndim == 4 else y.reshape(y.shape[1:])
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
     """1-D convolution: input (N, C, L) or (C, L); weight (O, C/groups, K); bias (O,);
     output (N, O, OL), OL = (L + 2 padding - dilation (K - 1) - 1) // stride + 1."""
-    x = _check_conv("conv1d", input, weight, bias, groups, 1)
-    geometry = [ntuple("conv1d", name, v, 1, m)[0] for name, v, m in
-                (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1))]
-    w2 = weight.reshape(weight.shape[:2] + (1, weight.shape[2]))
-    try:
-        y = conv2d(x.reshape(x.shape[:2] + (1, x.shape[2])), w2, bias, (1, geometry[0]),
-                   (0, geometry[1]), (1, geometry[2]), groups)
-    except ValueError as exc:
-        raise ValueError(str(exc).replace("conv2d", "conv1d")) from None
-    y = y.reshape(y.shape[:2] + (y.shape[3],))
-    return y if input.ndim == 3 else y.reshape(y.shape[1:])
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
 class ConvTranspose2d(Function):
