@@ -23,6 +23,10 @@ def _load(name):
         return None, str(exc)
 
 
+# Our OpenMP kernels alternate with numpy's BLAS threads on few cores; libgomp's default
+# busy-wait after each parallel region then steals the cores BLAS needs (measured: im2col + GEMM
+# 20 ms spinning, 13 ms passive). Read by libgomp when _C loads it; a user setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _C, _C_error = _load("pydyfast._C")
 # The autograd engine: engine.py compiled by Cython, or the same file run as Python.
 engine, _engine_error = _load("pydyfast._engine")
