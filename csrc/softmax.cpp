@@ -41,6 +41,38 @@ carray<T> empty_as(const carray<T>& x) {
 
 // softmax: y = exp(x - max) / sum(exp(x - max)). log_softmax: y = x - max - log(sum(...)).
 // A row that is all -inf has no probability mass: softmax gives zeros, log_softmax -inf.
+// The row loops are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time
+// (PYDYFAST_SIMD_CLONES): the portable build alone would run vexp 4 lanes wide.
+template <typename T, bool Log>
+PYDYFAST_SIMD_CLONES void softmax_row(const T* xr, T* yr, std::int64_t n) {
+  const T m = row_max(xr, n);
+  if (m == -std::numeric_limits<T>::infinity()) {
+    const T fill = Log ? m : T(0);
+    for (std::int64_t i = 0; i < n; ++i) yr[i] = fill;
+    return;
+  }
+  T sum = 0;
+  if (Log) {
+#pragma omp simd reduction(+ : sum)
+    for (std::int64_t i = 0; i < n; ++i) sum += vexp(xr[i] - m);
+    // (x - max) - log(sum), in this order: max + log(sum) would round away the small
+    // log(sum) when |max| is large (PyTorch does the same, pytorch#11752)
+    const T log_sum = std::log(sum);
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - m) - log_sum;
+  } else {
+#pragma omp simd reduction(+ : sum)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const T e = vexp(xr[i] - m);
+      yr[i] = e;
+      sum += e;
+    }
+    const T inv = T(1) / sum;
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) yr[i] *= inv;
+  }
+}
+
 template <typename T, bool Log>
 carray<T> softmax_forward(carray<T> x) {
   const RowShape s = row_shape(x, Log ? "log_softmax" : "softmax");
@@ -50,35 +82,7 @@ carray<T> softmax_forward(carray<T> x) {
   {
     py::gil_scoped_release release;
     for_each_row(s.rows, s.n, [&](std::int64_t r) {
-      const T* xr = xp + r * s.n;
-      T* yr = yp + r * s.n;
-      const std::int64_t n = s.n;
-      const T m = row_max(xr, n);
-      if (m == -std::numeric_limits<T>::infinity()) {
-        const T fill = Log ? m : T(0);
-        for (std::int64_t i = 0; i < n; ++i) yr[i] = fill;
-        return;
-      }
-      T sum = 0;
-      if (Log) {
-#pragma omp simd reduction(+ : sum)
-        for (std::int64_t i = 0; i < n; ++i) sum += vexp(xr[i] - m);
-        // (x - max) - log(sum), in this order: max + log(sum) would round away the small
-        // log(sum) when |max| is large (PyTorch does the same, pytorch#11752)
-        const T log_sum = std::log(sum);
-#pragma omp simd
-        for (std::int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - m) - log_sum;
-      } else {
-#pragma omp simd reduction(+ : sum)
-        for (std::int64_t i = 0; i < n; ++i) {
-          const T e = vexp(xr[i] - m);
-          yr[i] = e;
-          sum += e;
-        }
-        const T inv = T(1) / sum;
-#pragma omp simd
-        for (std::int64_t i = 0; i < n; ++i) yr[i] *= inv;
-      }
+      softmax_row<T, Log>(xp + r * s.n, yp + r * s.n, s.n);
     });
   }
   return y;
@@ -86,6 +90,19 @@ carray<T> softmax_forward(carray<T> x) {
 
 // softmax backward: gx = y * (gy - sum(gy * y)).
 // log_softmax backward: gx = gy - exp(y) * sum(gy).
+template <typename T, bool Log>
+PYDYFAST_SIMD_CLONES void softmax_backward_row(const T* yr, const T* gr, T* out, std::int64_t n) {
+  if (Log) {
+    const T g = row_sum(gr, n);
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) out[i] = gr[i] - vexp(yr[i]) * g;
+  } else {
+    const T d = row_dot(gr, yr, n);
+#pragma omp simd
+    for (std::int64_t i = 0; i < n; ++i) out[i] = yr[i] * (gr[i] - d);
+  }
+}
+
 template <typename T, bool Log>
 carray<T> softmax_backward(carray<T> y, carray<T> gy) {
   const char* op = Log ? "log_softmax_bwd" : "softmax_bwd";
@@ -98,19 +115,7 @@ carray<T> softmax_backward(carray<T> y, carray<T> gy) {
   {
     py::gil_scoped_release release;
     for_each_row(s.rows, s.n, [&](std::int64_t r) {
-      const T* yr = yp + r * s.n;
-      const T* gr = gp + r * s.n;
-      T* out = outp + r * s.n;
-      const std::int64_t n = s.n;
-      if (Log) {
-        const T g = row_sum(gr, n);
-#pragma omp simd
-        for (std::int64_t i = 0; i < n; ++i) out[i] = gr[i] - vexp(yr[i]) * g;
-      } else {
-        const T d = row_dot(gr, yr, n);
-#pragma omp simd
-        for (std::int64_t i = 0; i < n; ++i) out[i] = yr[i] * (gr[i] - d);
-      }
+      softmax_backward_row<T, Log>(yp + r * s.n, gp + r * s.n, outp + r * s.n, s.n);
     });
   }
   return gx;
