@@ -1,0 +1,114 @@
+"""Raw-array building blocks of the Llama forward pass (any ``xp``: numpy or cupy).
+
+Decoding is bound by reading the weights once per token, so these work in place on preallocated
+buffers and never loop over heads in Python. When pydyfast's fused ``decode_attention`` kernel is
+present (``pydyfast.ops.attention``) and agrees with :func:`attend` on a small self-check, it
+replaces the NumPy formula for the one-token case.
+"""
+import numpy as np
+
+from pydyfast.backend import array_module
+
+
+def rope_tables(head_dim, max_positions, theta=10000.0, dtype=np.float32):
+    """cos and sin tables, each (max_positions, head_dim // 2).
+
+    angle[p, j] = p * theta ** (-2 j / head_dim), computed in float64, then cast (llama2.c).
+    """
+    freq = theta ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
+    angle = np.outer(np.arange(max_positions, dtype=np.float64), freq)
+    return np.cos(angle).astype(dtype), np.sin(angle).astype(dtype)
+
+
+def apply_rotary_(x, cos, sin):
+    """Rotate interleaved pairs (x[2j], x[2j+1]) of ``x`` in place.
+
+    x : (T, heads, head_dim); cos, sin : (T, head_dim // 2), one row per position.
+    (a, b) -> (a cos - b sin, a sin + b cos), as llama2.c's ``run.c``.
+    """
+    pairs = x.reshape(x.shape[:-1] + (-1, 2))
+    a = pairs[..., 0].copy()
+    b = pairs[..., 1]
+    c = cos[:, None, :]
+    s = sin[:, None, :]
+    pairs[..., 0] = a * c - b * s
+    pairs[..., 1] = a * s + b * c
+    return x
+
+
+def rms_norm(x, weight, eps, out=None):
+    """y = x / sqrt(mean(x^2, last axis) + eps) * weight; x (..., dim), weight (dim,)."""
+    xp = array_module(x)
+    ms = xp.mean(xp.square(x), axis=-1, keepdims=True)
+    ms += eps
+    inv = 1.0 / xp.sqrt(ms)
+    if out is None:
+        return x * inv * weight
+    xp.multiply(x, inv, out=out)
+    out *= weight
+    return out
+
+
+def softmax_(scores):
+    """Softmax over the last axis, in place (max subtracted first, so exp never overflows)."""
+    xp = array_module(scores)
+    scores -= scores.max(axis=-1, keepdims=True)
+    xp.exp(scores, out=scores)
+    scores /= scores.sum(axis=-1, keepdims=True)
+    return scores
+
+
+def attend(q, k_cache, v_cache, start):
+    """Causal grouped-query attention of T new queries over the cache.
+
+    q : (T, H, D) queries at positions start .. start+T-1; k_cache, v_cache : (Hkv, max_len, D)
+    with the keys/values of positions 0 .. start+T-1 already written. H is a multiple of Hkv
+    (each group of H // Hkv query heads shares one key/value head). Returns (T, H, D).
+    out = softmax(q k^T / sqrt(D) + causal mask) v.
+    """
+    xp = array_module(q)
+    t, h, d = q.shape
+    hkv = k_cache.shape[0]
+    length = start + t
+    k = k_cache[:, None, :length]                          # (Hkv, 1, L, D)
+    v = v_cache[:, None, :length]
+    qg = q.reshape(t, hkv, h // hkv, d).transpose(1, 2, 0, 3)  # (Hkv, G, T, D)
+    scores = xp.matmul(qg, k.swapaxes(-1, -2))             # (Hkv, G, T, L)
+    scores *= 1.0 / np.sqrt(d)
+    if t > 1:  # query i sees keys 0 .. start + i
+        future = xp.arange(length)[None, :] > (start + xp.arange(t))[:, None]
+        scores[..., future] = -np.inf
+    softmax_(scores)
+    out = xp.matmul(scores, v)                             # (Hkv, G, T, D)
+    return out.transpose(2, 0, 1, 3).reshape(t, h, d)
+
+
+def _fused_decode_attention():
+    """pydyfast's one-call decode attention for T = 1, when built and consistent with attend."""
+    try:
+        from pydyfast.ops.attention import decode_attention
+    except ImportError:
+        return None
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((1, 4, 8)).astype(np.float32)
+    kc = rng.standard_normal((2, 5, 8)).astype(np.float32)
+    vc = rng.standard_normal((2, 5, 8)).astype(np.float32)
+
+    def call(q1, k_cache, v_cache, length):
+        out = decode_attention(q1[None], k_cache[None], v_cache[None], length)
+        return getattr(out, "data", out)[0]
+    try:
+        ok = np.allclose(call(q[0], kc, vc, 3), attend(q, kc, vc, 2)[0], rtol=1e-4, atol=1e-5)
+    except Exception:  # noqa: BLE001 - a kernel with another signature is simply not used
+        return None
+    return call if ok else None
+
+
+_DECODE_ATTENTION = _fused_decode_attention()
+
+
+def attend_one(q, k_cache, v_cache, length):
+    """Attention of one query (H, D) at position length-1 over cache entries [0, length)."""
+    if _DECODE_ATTENTION is not None and isinstance(q, np.ndarray):
+        return _DECODE_ATTENTION(q, k_cache, v_cache, length)
+    return attend(q[None], k_cache, v_cache, length - 1)[0]
