@@ -64,6 +64,14 @@ class LlamaConfig:
         return shapes
 
 
+def random_weights(config, seed=0):
+    """Weights of ``config``'s shapes: normal with std 0.02, norms 1 (float32, llama2.c names)."""
+    rng = np.random.default_rng(seed)
+    return {name: (np.ones(shape, np.float32) if len(shape) == 1 else
+                   rng.standard_normal(shape, np.float32) * np.float32(0.02))
+            for name, shape in config.weight_shapes().items()}
+
+
 def _frozen(array):
     """A Parameter that holds ``array`` itself (no copy) and needs no gradient."""
     p = nn.Parameter(np.zeros(0, array.dtype), requires_grad=False)
@@ -119,12 +127,8 @@ class Llama(nn.Module):
 
     @classmethod
     def random(cls, config, seed=0, dtype=np.float32):
-        """Random weights (normal, std 0.02; norms 1) of the given shape, for speed runs."""
-        rng = np.random.default_rng(seed)
-        weights = {name: (np.ones(shape, np.float32) if len(shape) == 1 else
-                          rng.standard_normal(shape, np.float32) * np.float32(0.02))
-                   for name, shape in config.weight_shapes().items()}
-        return cls(config, weights, dtype)
+        """A model with :func:`random_weights`, for speed runs."""
+        return cls(config, random_weights(config, seed), dtype)
 
     @property
     def dtype(self):
