@@ -71,7 +71,7 @@ def main(argv=None):
         model.to(device=args.device)
     tokenizer_path = _find_tokenizer(args)
     tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path else None
-    if tokenizer is not None and tokenizer.vocab_size < model.config.vocab_size:
+    if tokenizer is not None and tokenizer.vocab_size != model.config.vocab_size:
         print(f"llama.infer: tokenizer {tokenizer_path} has {tokenizer.vocab_size} tokens, the "
               f"model {model.config.vocab_size}; printing token ids", file=sys.stderr)
         tokenizer = None
