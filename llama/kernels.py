@@ -10,41 +10,37 @@ import numpy as np
 from pydyfast.backend import array_module
 
 
-def rope_tables(head_dim, max_positions, theta=10000.0, dtype=np.float32):
-    """cos and sin tables, each (max_positions, head_dim // 2).
+def rope_table(head_dim, max_positions, theta=10000.0, dtype=np.float32):
+    """Rotations exp(i * angle), (max_positions, head_dim // 2) complex of ``dtype``'s precision.
 
     angle[p, j] = p * theta ** (-2 j / head_dim), computed in float64, then cast (llama2.c).
     """
     freq = theta ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
     angle = np.outer(np.arange(max_positions, dtype=np.float64), freq)
-    return np.cos(angle).astype(dtype), np.sin(angle).astype(dtype)
+    cos, sin = np.cos(angle).astype(dtype), np.sin(angle).astype(dtype)
+    return cos + 1j * sin.astype(np.result_type(dtype, np.complex64))
 
 
-def apply_rotary_(x, cos, sin):
+def apply_rotary_(x, rotation):
     """Rotate interleaved pairs (x[2j], x[2j+1]) of ``x`` in place.
 
-    x : (T, heads, head_dim); cos, sin : (T, head_dim // 2), one row per position.
-    (a, b) -> (a cos - b sin, a sin + b cos), as llama2.c's ``run.c``.
+    x : (T, heads, head_dim) with a contiguous last axis; rotation : (T, head_dim // 2) complex.
+    A pair read as the complex number a + ib times cos + i sin is (a cos - b sin, a sin + b cos),
+    run.c's formula; one complex multiply does every head without unpacking the pairs.
     """
-    pairs = x.reshape(x.shape[:-1] + (-1, 2))
-    a = pairs[..., 0].copy()
-    b = pairs[..., 1]
-    c = cos[:, None, :]
-    s = sin[:, None, :]
-    pairs[..., 0] = a * c - b * s
-    pairs[..., 1] = a * s + b * c
+    xp = array_module(x)
+    z = x.view(xp.result_type(x.dtype, xp.complex64))
+    xp.multiply(z, rotation[:, None, :], out=z)
     return x
 
 
-def rms_norm(x, weight, eps, out=None):
-    """y = x / sqrt(mean(x^2, last axis) + eps) * weight; x (..., dim), weight (dim,)."""
+def rms_norm(x, weight, eps):
+    """y = x / sqrt(mean(x^2, last axis) + eps) * weight; x (T, dim), weight (dim,)."""
     xp = array_module(x)
-    ms = xp.mean(xp.square(x), axis=-1, keepdims=True)
+    ms = xp.einsum("ij,ij->i", x, x)[:, None]  # one pass, no x^2 temporary
+    ms *= 1.0 / x.shape[-1]
     ms += eps
-    inv = 1.0 / xp.sqrt(ms)
-    if out is None:
-        return x * inv * weight
-    xp.multiply(x, inv, out=out)
+    out = x / xp.sqrt(ms, out=ms)
     out *= weight
     return out
 
@@ -111,4 +107,10 @@ def attend_one(q, k_cache, v_cache, length):
     """Attention of one query (H, D) at position length-1 over cache entries [0, length)."""
     if _DECODE_ATTENTION is not None and isinstance(q, np.ndarray):
         return _DECODE_ATTENTION(q, k_cache, v_cache, length)
-    return attend(q[None], k_cache, v_cache, length - 1)[0]
+    # attend() for T = 1 without its transposes and mask: every cached key is in the past
+    xp = array_module(q)
+    h, d = q.shape
+    hkv = k_cache.shape[0]
+    scores = xp.matmul(q.reshape(hkv, h // hkv, d), k_cache[:, :length].swapaxes(-1, -2))
+    scores *= 1.0 / np.sqrt(d)
+    return xp.matmul(softmax_(scores), v_cache[:, :length]).reshape(h, d)

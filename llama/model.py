@@ -14,7 +14,7 @@ from pydyfast import nn
 from pydyfast.backend import array_module
 from pydyfast.tensor import Tensor
 
-from .kernels import apply_rotary_, attend, attend_one, rms_norm, rope_tables
+from .kernels import apply_rotary_, attend, attend_one, rms_norm, rope_table
 
 
 @dataclass
@@ -148,13 +148,12 @@ class Llama(nn.Module):
         if self._cache is None:
             c = self.config
             xp = array_module(self.norm.data)
-            cos, sin = rope_tables(c.head_dim, c.seq_len, c.rope_theta, self.dtype)
             shape = (c.n_layers, c.n_kv_heads, c.seq_len, c.head_dim)
             self._cache = dict(
                 layers=[(b.attention_norm.data, b.wqkv.data, b.wo.data, b.ffn_norm.data,
                          b.w13.data, b.w2.data) for b in self.layers],
                 k=xp.zeros(shape, self.dtype), v=xp.zeros(shape, self.dtype),
-                cos=xp.asarray(cos), sin=xp.asarray(sin))
+                rotation=xp.asarray(rope_table(c.head_dim, c.seq_len, c.rope_theta, self.dtype)))
         return self._cache
 
     # ---------------------------------------------------------------- forward
@@ -177,11 +176,11 @@ class Llama(nn.Module):
         a = self._arrays()
         xp = array_module(self.norm.data)
         d, kv, hd, hid = c.dim, c.kv_dim, c.head_dim, c.hidden_dim
-        cos, sin = a["cos"][start:start + t], a["sin"][start:start + t]
+        rotation = a["rotation"][start:start + t]
         x = self.tok_embeddings.data[xp.asarray(ids)]                     # (T, dim)
         for li, (n1, wqkv, wo, n2, w13, w2) in enumerate(a["layers"]):
             qkv = _linear(rms_norm(x, n1, c.norm_eps), wqkv)             # (T, dim + 2 kv)
-            apply_rotary_(qkv[:, :d + kv].reshape(t, -1, hd), cos, sin)  # q and k heads at once
+            apply_rotary_(qkv[:, :d + kv].reshape(t, -1, hd), rotation)  # q and k heads at once
             k_cache, v_cache = a["k"][li], a["v"][li]
             k_cache[:, start:start + t] = qkv[:, d:d + kv].reshape(t, -1, hd).swapaxes(0, 1)
             v_cache[:, start:start + t] = qkv[:, d + kv:].reshape(t, -1, hd).swapaxes(0, 1)
@@ -192,7 +191,7 @@ class Llama(nn.Module):
             gate_up = _linear(rms_norm(x, n2, c.norm_eps), w13)          # (T, 2 hidden)
             gate, up = gate_up[:, :hid], gate_up[:, hid:]
             x += _linear(gate / (1.0 + xp.exp(-gate)) * up, w2)          # SwiGLU
-        self.pos = start + t
+        object.__setattr__(self, "pos", start + t)  # a plain int: skip Module's registry
         return _linear(rms_norm(x, self.norm.data, c.norm_eps), self.output.data)
 
 
