@@ -1,9 +1,9 @@
 """Raw-array building blocks of the Llama forward pass (any ``xp``: numpy or cupy).
 
-Decoding is bound by reading the weights once per token, so these work in place on preallocated
-buffers and never loop over heads in Python. When pydyfast's fused ``decode_attention`` kernel is
-present (``pydyfast.ops.attention``) and agrees with :func:`attend` on a small self-check, it
-replaces the NumPy formula for the one-token case.
+Decoding is bound by reading the weights once per token, so the Python work around the GEMVs
+must stay small: each function is a handful of whole-array calls and never loops over heads.
+When pydyfast's fused ``decode_attention`` kernel is present (``pydyfast.ops.attention``) and
+agrees with :func:`attend` on a small self-check, it replaces the NumPy formula for one token.
 """
 import numpy as np
 
@@ -21,17 +21,16 @@ def rope_table(head_dim, max_positions, theta=10000.0, dtype=np.float32):
     return cos + 1j * sin.astype(np.result_type(dtype, np.complex64))
 
 
-def apply_rotary_(x, rotation):
-    """Rotate interleaved pairs (x[2j], x[2j+1]) of ``x`` in place.
+def apply_rotary(x, rotation):
+    """x with its interleaved pairs (x[2j], x[2j+1]) rotated: a new (T, heads, head_dim) array.
 
-    x : (T, heads, head_dim) with a contiguous last axis; rotation : (T, head_dim // 2) complex.
+    x : (T, heads, head_dim); rotation : (T, head_dim // 2) complex, one row per position.
     A pair read as the complex number a + ib times cos + i sin is (a cos - b sin, a sin + b cos),
     run.c's formula; one complex multiply does every head without unpacking the pairs.
     """
     xp = array_module(x)
-    z = x.view(xp.result_type(x.dtype, xp.complex64))
-    xp.multiply(z, rotation[:, None, :], out=z)
-    return x
+    z = xp.ascontiguousarray(x).view(xp.result_type(x.dtype, xp.complex64))
+    return (z * rotation[:, None, :]).view(x.dtype)
 
 
 def rms_norm(x, weight, eps):

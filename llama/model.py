@@ -14,7 +14,7 @@ from pydyfast import nn
 from pydyfast.backend import array_module
 from pydyfast.tensor import Tensor
 
-from .kernels import apply_rotary_, attend, attend_one, rms_norm, rope_table
+from .kernels import apply_rotary, attend, attend_one, rms_norm, rope_table
 
 
 @dataclass
@@ -180,11 +180,11 @@ class Llama(nn.Module):
         x = self.tok_embeddings.data[xp.asarray(ids)]                     # (T, dim)
         for li, (n1, wqkv, wo, n2, w13, w2) in enumerate(a["layers"]):
             qkv = _linear(rms_norm(x, n1, c.norm_eps), wqkv)             # (T, dim + 2 kv)
-            apply_rotary_(qkv[:, :d + kv].reshape(t, -1, hd), rotation)  # q and k heads at once
+            qk = apply_rotary(qkv[:, :d + kv].reshape(t, -1, hd), rotation)  # q, k heads at once
+            q = qk[:, :c.n_heads]
             k_cache, v_cache = a["k"][li], a["v"][li]
-            k_cache[:, start:start + t] = qkv[:, d:d + kv].reshape(t, -1, hd).swapaxes(0, 1)
+            k_cache[:, start:start + t] = qk[:, c.n_heads:].swapaxes(0, 1)
             v_cache[:, start:start + t] = qkv[:, d + kv:].reshape(t, -1, hd).swapaxes(0, 1)
-            q = qkv[:, :d].reshape(t, c.n_heads, hd)
             att = (attend_one(q[0], k_cache, v_cache, start + 1)[None] if t == 1
                    else attend(q, k_cache, v_cache, start))
             x += _linear(att.reshape(t, d), wo)
