@@ -9,10 +9,13 @@ float32) in three implementations, each in its own process:
 - torch: the same loop in PyTorch under ``no_grad`` with a KV cache, when PyTorch is installed.
 
 Run from the repository root (the ``llama`` package sits there). The figure is the median over
-the timed generations after one warm-up generation.
+the timed generations after one warm-up generation. ``--threads N`` gives every framework the
+same N BLAS/OpenMP threads (on a busy shared machine, spinning OpenMP threads of PyTorch can lose
+10x; one thread each is then the fair comparison).
 """
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -60,6 +63,8 @@ def _numpy_decoder(config, w):
 def _torch_decoder(config, weights):
     """The same loop in PyTorch (no_grad, KV cache) -> logits as numpy."""
     import torch
+    if os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     c = config
     w = {k: torch.from_numpy(v) for k, v in weights.items()}
     hd, g = c.head_dim, c.n_heads // c.n_kv_heads
@@ -131,12 +136,16 @@ def _worker(framework, tokens, repeat):
     return {"framework": framework, "tokens_per_s": statistics.median(rates), "ids": ids[1:33]}
 
 
-def run(frameworks, tokens, repeat):
+def run(frameworks, tokens, repeat, threads=None):
+    env = dict(os.environ)
+    if threads:
+        env.update({k: str(threads) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                              "MKL_NUM_THREADS")})
     results = {}
     for fw in frameworks:
         cmd = [sys.executable, "-m", "pydyfast.bench.llama", "--worker", fw,
                "--tokens", str(tokens), "--repeat", str(repeat)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             if fw == "torch" and "No module named 'torch'" in proc.stderr:
                 continue
@@ -150,6 +159,8 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tokens", type=int, default=256, help="tokens per generation (<= 256)")
     p.add_argument("--repeat", type=int, default=3, help="timed generations (median reported)")
+    p.add_argument("--threads", type=int, help="BLAS/OpenMP threads of every framework "
+                   "(default: each library's own default)")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -157,10 +168,10 @@ def main(argv=None):
     if args.worker:
         print(json.dumps(_worker(args.worker, args.tokens, args.repeat)))
         return 0
-    res = run(["pydyfast", "numpy", "torch"], args.tokens, args.repeat)
+    res = run(["pydyfast", "numpy", "torch"], args.tokens, args.repeat, args.threads)
     base = res["numpy"]["tokens_per_s"]
     print(f"Llama decoding, stories15M shape, random float32 weights, greedy {args.tokens} tokens "
-          f"(median of {args.repeat})")
+          f"(median of {args.repeat}; threads: {args.threads or 'library defaults'})")
     print(f"{'framework':<12}{'tokens/s':>10}{'x numpy':>10}  same ids as pydyfast")
     for fw, r in res.items():
         same = r["ids"] == res["pydyfast"]["ids"]

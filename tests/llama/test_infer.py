@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from llama import infer
 from pydyfast.bench import llama as bench
@@ -39,11 +40,13 @@ def test_checkpoint_run_prints_ids_without_matching_tokenizer(capsys, llama_data
     assert captured.out.startswith(first + " ")
 
 
-def test_bench_numpy_baseline_matches_model(small_config, small_weights):
+@pytest.mark.parametrize("baseline", ["numpy", "torch"])
+def test_bench_baselines_match_model(small_config, small_weights, baseline):
+    """The benchmark's own NumPy and PyTorch decoders compute the same logits as llama.Llama."""
     small_config.shared_classifier = True
     del small_weights["output"]
-    baseline = bench._numpy_decoder(small_config, small_weights)
+    other = getattr(bench, f"_{baseline}_decoder")(small_config, small_weights)
     ours = bench._pydyfast_decoder(small_config, small_weights)
     ids = [1, 7, 3, 30]
     for n in range(1, len(ids) + 1):
-        np.testing.assert_allclose(baseline(ids[:n]), ours(ids[:n]), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(other(ids[:n]), ours(ids[:n]), rtol=1e-4, atol=1e-4)
