@@ -89,9 +89,8 @@ def _fused_decode_attention():
     kc = rng.standard_normal((2, 5, 8)).astype(np.float32)
     vc = rng.standard_normal((2, 5, 8)).astype(np.float32)
 
-    def call(q1, k_cache, v_cache, length):
-        out = decode_attention(q1[None], k_cache[None], v_cache[None], length)
-        return getattr(out, "data", out)[0]
+    def call(q1, k_cache, v_cache, length):  # arrays in, array out
+        return decode_attention(q1[None], k_cache[None], v_cache[None], length)[0]
     try:
         ok = np.allclose(call(q[0], kc, vc, 3), attend(q, kc, vc, 2)[0], rtol=1e-4, atol=1e-5)
     except Exception:  # noqa: BLE001 - a kernel with another signature is simply not used

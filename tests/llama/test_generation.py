@@ -4,6 +4,8 @@ import os
 import numpy as np
 import pytest
 
+import llama.kernels
+
 from llama.loaders import load_checkpoint
 from llama.model import Llama
 from llama.sampling import Sampler, generate_ids
@@ -14,7 +16,13 @@ def stories260k(llama_data):
     return load_checkpoint(os.path.join(llama_data, "stories260K.bin"))
 
 
-def test_greedy_reproduces_run_c(stories260k, llama_data):
+@pytest.mark.parametrize("one_token_attention", ["pydyfast", "attend"])
+def test_greedy_reproduces_run_c(stories260k, llama_data, kernels, one_token_attention,
+                                 monkeypatch):
+    """pydyfast's decode_attention (compiled, or its reference under kernels='numpy'), or
+    llama's own NumPy attend, all give run.c's ids."""
+    if one_token_attention == "attend":
+        monkeypatch.setattr(llama.kernels, "_DECODE_ATTENTION", None)
     with open(os.path.join(llama_data, "stories260K_greedy_ids.txt")) as f:
         expected = [int(line) for line in f if line.strip()]
     assert len(expected) == 200
