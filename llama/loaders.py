@@ -177,11 +177,10 @@ def read_npz(path, n_heads=None, n_kv_heads=None, seq_len=None, rotary="interlea
     n_layers = _count_layers(path, arrays)
     dim = embed.shape[1]
     kv_rows = arrays["model.layers.0.self_attn.k_proj.weight"].shape[0]
+    n_kv_heads = n_kv_heads or hf.get("num_key_value_heads") or kv_rows // (dim // n_heads)
     config = _config(path, (dim, arrays["model.layers.0.mlp.gate_proj.weight"].shape[0],
-                            n_layers, n_heads,
-                            n_kv_heads or hf.get("num_key_value_heads") or kv_rows // (dim // n_heads),
-                            embed.shape[0], seq_len or hf.get("max_position_embeddings", 2048)),
-                     True)
+                            n_layers, n_heads, n_kv_heads, embed.shape[0],
+                            seq_len or hf.get("max_position_embeddings", 2048)), True)
     config.norm_eps = hf.get("rms_norm_eps", config.norm_eps)
     config.rope_theta = hf.get("rope_theta", config.rope_theta)
     return config, _from_hf_names(path, arrays, config, rotary)

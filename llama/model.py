@@ -1,6 +1,7 @@
 """The Llama decoder (llama2.c / Llama 2 architecture) as a pydyfast Module, for inference.
 
-Per layer: x += Wo attn(rope(Wq n1(x)), rope(Wk n1(x)), Wv n1(x)); x += W2 (silu(W1 n2(x)) * W3 n2(x))
+Per layer: x += Wo attn(rope(Wq n1(x)), rope(Wk n1(x)), Wv n1(x));
+           x += W2 (silu(W1 n2(x)) * W3 n2(x))
 with n1, n2 RMSNorms, grouped-query attention over a preallocated KV cache and interleaved rotary
 pairs (llama2.c's layout; loaders reorder Hugging Face half-split rows into it). Weights are
 Parameters (so ``state_dict``/``to`` work); q/k/v and w1/w3 are stored fused so one GEMV reads
@@ -80,7 +81,7 @@ def _frozen(array):
 
 
 class LlamaBlock(nn.Module):
-    """One transformer layer's weights: fused wqkv (dim + 2 kv_dim, dim), fused w13 (2 hidden, dim)."""
+    """One layer's weights: fused wqkv (dim + 2 kv_dim, dim), fused w13 (2 hidden, dim)."""
 
     def __init__(self, weights, prefix, dtype):
         super().__init__()

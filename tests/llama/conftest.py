@@ -58,7 +58,7 @@ def _rotary(x, theta, interleaved):
 
 
 def torch_logits(config, w, tokens, interleaved=True):
-    """Logits (T, vocab) as a float64 numpy array; ``w`` has llama2.c names (``output`` optional)."""
+    """Logits (T, vocab), float64 numpy; ``w`` has llama2.c names (``output`` optional)."""
     c = config
     w = {k: torch.from_numpy(np.asarray(v, np.float64)) for k, v in w.items()}
     hd = c.dim // c.n_heads

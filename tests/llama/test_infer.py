@@ -30,7 +30,7 @@ def test_random_init_streams_and_reports(capsys, llama_data):
     assert re.search(r"\nToken count: 5, elapsed: [0-9.]+ s, [0-9.]+ tokens/s\n$", out)
 
 
-def test_checkpoint_run_prints_ids_without_matching_tokenizer(capsys, llama_data, tmp_path):
+def test_checkpoint_run_prints_ids_without_matching_tokenizer(capsys, llama_data):
     rc = infer.main(["--checkpoint", os.path.join(llama_data, "stories260K.bin"), "-n", "4",
                      "-t", "0", "--tokenizer", os.path.join(llama_data, "tokenizer.bin")])
     captured = capsys.readouterr()

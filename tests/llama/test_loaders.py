@@ -63,6 +63,13 @@ def hf_config(config):
             "tie_word_embeddings": config.shared_classifier}
 
 
+def with_hf_qk_rows(weights, hf):
+    """``weights`` with q/k rows as written to the Hugging Face file (half-split layout)."""
+    layers = {int(k.split(".")[2]) for k in hf if k.startswith("model.layers.")}
+    return dict(weights, **{f"layers.{i}.{n}": hf[f"model.layers.{i}.self_attn.{k}.weight"]
+                            for i in layers for n, k in (("wq", "q_proj"), ("wk", "k_proj"))})
+
+
 def write_hf_folder(folder, config, weights):
     from safetensors.numpy import save_file
     folder.mkdir(exist_ok=True)
@@ -71,7 +78,8 @@ def write_hf_folder(folder, config, weights):
     return folder
 
 
-def check_against_torch(model, config, weights, torch_reference, interleaved=True, dtype=np.float32):
+def check_against_torch(model, config, weights, torch_reference, interleaved=True,
+                        dtype=np.float32):
     """Prefill of most of TOKENS, then one decode step, against the whole-sequence oracle."""
     expected = torch_reference(config, weights, TOKENS, interleaved)
     tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
@@ -82,7 +90,8 @@ def check_against_torch(model, config, weights, torch_reference, interleaved=Tru
 
 @pytest.mark.parametrize("shared", [True, False], ids=["shared", "unshared"])
 @pytest.mark.parametrize("fmt", ["legacy", "ak42"])
-def test_llama2c_formats(tmp_path, small_config, small_weights, torch_reference, fmt, shared, dtype):
+def test_llama2c_formats(tmp_path, small_config, small_weights, torch_reference, fmt, shared,
+                         dtype):
     small_config.shared_classifier = shared
     if shared:
         del small_weights["output"]
@@ -110,9 +119,7 @@ def test_npz_reads_config_json_beside_it(tmp_path, small_config, small_weights, 
     (tmp_path / "config.json").write_text(json.dumps(hf_config(small_config)))
     model = load_checkpoint(tmp_path / "model.npz", rotary="half")
     assert model.config.n_heads == 6
-    hf_weights = dict(small_weights, **{f"layers.{i}.{n}": hf[f"model.layers.{i}.{k}.weight"]
-                                        for i in range(2) for n, k in
-                                        (("wq", "self_attn.q_proj"), ("wk", "self_attn.k_proj"))})
+    hf_weights = with_hf_qk_rows(small_weights, hf)
     check_against_torch(model, small_config, hf_weights, torch_reference, interleaved=False)
 
 
@@ -121,9 +128,7 @@ def test_hf_folder_half_split_rotary(tmp_path, small_config, small_weights, torc
     model = load_checkpoint(folder)
     # the oracle reads the half-split rows as written and rotates halves, as Hugging Face does
     hf = hf_arrays(small_config, small_weights, half_split=True)
-    hf_weights = dict(small_weights, **{f"layers.{i}.{n}": hf[f"model.layers.{i}.{k}.weight"]
-                                        for i in range(2) for n, k in
-                                        (("wq", "self_attn.q_proj"), ("wk", "self_attn.k_proj"))})
+    hf_weights = with_hf_qk_rows(small_weights, hf)
     assert not np.allclose(hf_weights["layers.0.wq"], small_weights["layers.0.wq"])
     check_against_torch(model, small_config, hf_weights, torch_reference, interleaved=False)
 
@@ -179,7 +184,8 @@ def test_npz_wrong_shape_and_missing(tmp_path, small_config, small_weights):
     arrays = hf_arrays(small_config, small_weights, half_split=False)
     arrays["model.layers.1.mlp.up_proj.weight"] = np.zeros((99, 48), np.float32)
     np.savez(tmp_path / "m.npz", **arrays)
-    with pytest.raises(ValueError, match=r"layers\.1\.w3' has shape \(99, 48\), expected \(100, 48\)"):
+    with pytest.raises(ValueError,
+                       match=r"layers\.1\.w3' has shape \(99, 48\), expected \(100, 48\)"):
         load_checkpoint(tmp_path / "m.npz", n_heads=6)
     del arrays["model.layers.1.mlp.up_proj.weight"]
     np.savez(tmp_path / "m.npz", **arrays)
