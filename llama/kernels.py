@@ -2,8 +2,11 @@
 
 Decoding is bound by reading the weights once per token, so the Python work around the GEMVs
 must stay small: each function is a handful of whole-array calls and never loops over heads.
-When pydyfast's fused ``decode_attention`` kernel is present (``pydyfast.ops.attention``) and
-agrees with :func:`attend` on a small self-check, it replaces the NumPy formula for one token.
+pydyfast's fused ``decode_attention`` (``pydyfast.ops.attention``) can replace the NumPy formula
+for one token (``use_fused_decode_attention()``), once it agrees with :func:`attend` on a small
+self-check. It is off by default: from ~57 cached positions on (stories15M) the kernel opens an
+OpenMP region for a few microseconds of work, and its spinning threads then slow OpenBLAS's
+threads in the next GEMV; on 2 cores decoding measured 12-15 tokens/s with it, 60-63 without.
 """
 import numpy as np
 
@@ -98,7 +101,16 @@ def _fused_decode_attention():
     return call if ok else None
 
 
-_DECODE_ATTENTION = _fused_decode_attention()
+_FUSED_DECODE_ATTENTION = _fused_decode_attention()
+_DECODE_ATTENTION = None  # the one-token attention in use; None: the NumPy formula
+
+
+def use_fused_decode_attention(enable=True):
+    """Route one-token attention through pydyfast's kernel; returns whether it is in use (it is
+    not when the kernel is missing or failed the self-check)."""
+    global _DECODE_ATTENTION
+    _DECODE_ATTENTION = _FUSED_DECODE_ATTENTION if enable else None
+    return _DECODE_ATTENTION is not None
 
 
 def attend_one(q, k_cache, v_cache, length):
