@@ -4,8 +4,9 @@ Per layer: x += Wo attn(rope(Wq n1(x)), rope(Wk n1(x)), Wv n1(x));
            x += W2 (silu(W1 n2(x)) * W3 n2(x))
 with n1, n2 RMSNorms, grouped-query attention over a preallocated KV cache and interleaved rotary
 pairs (llama2.c's layout; loaders reorder Hugging Face half-split rows into it). Weights are
-Parameters (so ``state_dict``/``to`` work); q/k/v and w1/w3 are stored fused so one GEMV reads
-each, which is what decode speed depends on.
+Parameters (so ``state_dict``/``to`` work). Decode speed is the speed of reading the weights, so
+the layer matrices are stored transposed, (in, out), where OpenBLAS's GEMV ``x @ w_t`` runs ~30%
+faster than ``w @ x`` on (out, in), and q/k/v and w1/w3 are fused so one GEMV reads each.
 """
 from dataclasses import dataclass
 
@@ -81,7 +82,8 @@ def _frozen(array):
 
 
 class LlamaBlock(nn.Module):
-    """One layer's weights: fused wqkv (dim + 2 kv_dim, dim), fused w13 (2 hidden, dim)."""
+    """One layer's weights, (in, out) layout: wqkv_t (dim, dim + 2 kv_dim) = [wq; wk; wv]^T,
+    wo_t (dim, dim), w13_t (dim, 2 hidden) = [w1; w3]^T, w2_t (hidden, dim); norms (dim,)."""
 
     def __init__(self, weights, prefix, dtype):
         super().__init__()
@@ -89,11 +91,11 @@ class LlamaBlock(nn.Module):
         def get(name):
             return np.asarray(weights[prefix + name], dtype=dtype)
         self.attention_norm = _frozen(get("attention_norm").copy())
-        self.wqkv = _frozen(np.concatenate([get("wq"), get("wk"), get("wv")]))
-        self.wo = _frozen(np.ascontiguousarray(get("wo")))
+        self.wqkv_t = _frozen(np.concatenate([get("wq"), get("wk"), get("wv")]).T.copy())
+        self.wo_t = _frozen(get("wo").T.copy())
         self.ffn_norm = _frozen(get("ffn_norm").copy())
-        self.w13 = _frozen(np.concatenate([get("w1"), get("w3")]))
-        self.w2 = _frozen(np.ascontiguousarray(get("w2")))
+        self.w13_t = _frozen(np.concatenate([get("w1"), get("w3")]).T.copy())
+        self.w2_t = _frozen(get("w2").T.copy())
 
 
 class Llama(nn.Module):
@@ -151,8 +153,10 @@ class Llama(nn.Module):
             xp = array_module(self.norm.data)
             shape = (c.n_layers, c.n_kv_heads, c.seq_len, c.head_dim)
             self._cache = dict(
-                layers=[(b.attention_norm.data, b.wqkv.data, b.wo.data, b.ffn_norm.data,
-                         b.w13.data, b.w2.data) for b in self.layers],
+                layers=[(b.attention_norm.data, b.wqkv_t.data, b.wo_t.data, b.ffn_norm.data,
+                         b.w13_t.data, b.w2_t.data) for b in self.layers],
+                # (dim, vocab) copy for the fast GEMV; the embedding lookup needs (vocab, dim)
+                output_t=xp.ascontiguousarray(self.output.data.T),
                 k=xp.zeros(shape, self.dtype), v=xp.zeros(shape, self.dtype),
                 rotation=xp.asarray(rope_table(c.head_dim, c.seq_len, c.rope_theta, self.dtype)))
         return self._cache
@@ -180,7 +184,7 @@ class Llama(nn.Module):
         rotation = a["rotation"][start:start + t]
         x = self.tok_embeddings.data[xp.asarray(ids)]                     # (T, dim)
         for li, (n1, wqkv, wo, n2, w13, w2) in enumerate(a["layers"]):
-            qkv = _linear(rms_norm(x, n1, c.norm_eps), wqkv)             # (T, dim + 2 kv)
+            qkv = rms_norm(x, n1, c.norm_eps) @ wqkv                      # (T, dim + 2 kv)
             qk = apply_rotary(qkv[:, :d + kv].reshape(t, -1, hd), rotation)  # q, k heads at once
             q = qk[:, :c.n_heads]
             k_cache, v_cache = a["k"][li], a["v"][li]
@@ -188,16 +192,10 @@ class Llama(nn.Module):
             v_cache[:, start:start + t] = qkv[:, d + kv:].reshape(t, -1, hd).swapaxes(0, 1)
             att = (attend_one(q[0], k_cache, v_cache, start + 1)[None] if t == 1
                    else attend(q, k_cache, v_cache, start))
-            x += _linear(att.reshape(t, d), wo)
-            gate_up = _linear(rms_norm(x, n2, c.norm_eps), w13)          # (T, 2 hidden)
+            x += att.reshape(t, d) @ wo
+            gate_up = rms_norm(x, n2, c.norm_eps) @ w13                   # (T, 2 hidden)
             gate, up = gate_up[:, :hid], gate_up[:, hid:]
-            x += _linear(gate / (1.0 + xp.exp(-gate)) * up, w2)          # SwiGLU
+            x += (gate / (1.0 + xp.exp(-gate)) * up) @ w2                # SwiGLU
         object.__setattr__(self, "pos", start + t)  # a plain int: skip Module's registry
-        return _linear(rms_norm(x, self.norm.data, c.norm_eps), self.output.data)
+        return rms_norm(x, self.norm.data, c.norm_eps) @ a["output_t"]
 
-
-def _linear(x, w):
-    """x (T, in) @ w (out, in)^T; one token goes through GEMV, which reads w once, row-major."""
-    if x.shape[0] == 1:
-        return (w @ x[0])[None]
-    return x @ w.T
