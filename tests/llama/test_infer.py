@@ -1,0 +1,52 @@
+"""The command line: missing checkpoint message, random-init run, streaming and the closing line."""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from llama import infer
+from pydyfast.bench import llama as bench
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_without_checkpoint_says_where_to_get_it(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "llama.infer", "--checkpoint",
+                           str(tmp_path / "stories15M.bin")], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert proc.returncode != 0
+    assert "stories15M.bin" in proc.stderr and "tokenizer.bin" in proc.stderr
+    assert "llama2.c" in proc.stderr and "--random-init" in proc.stderr
+
+
+def test_random_init_streams_and_reports(capsys, llama_data):
+    rc = infer.main(["--random-init", "-n", "5", "--seed", "3", "--prompt", "Once upon",
+                     "--tokenizer", os.path.join(llama_data, "tokenizer.bin")])
+    out = capsys.readouterr().out
+    assert rc == 0 and out.startswith("Once upon")
+    assert re.search(r"\nToken count: 5, elapsed: [0-9.]+ s, [0-9.]+ tokens/s\n$", out)
+
+
+def test_checkpoint_run_prints_ids_without_matching_tokenizer(capsys, llama_data):
+    rc = infer.main(["--checkpoint", os.path.join(llama_data, "stories260K.bin"), "-n", "4",
+                     "-t", "0", "--tokenizer", os.path.join(llama_data, "tokenizer.bin")])
+    captured = capsys.readouterr()
+    assert rc == 0 and "printing token ids" in captured.err
+    with open(os.path.join(llama_data, "stories260K_greedy_ids.txt")) as f:
+        first = " ".join(f.read().split()[:4])
+    assert captured.out.startswith(first + " ")
+
+
+@pytest.mark.parametrize("baseline", ["numpy", "torch"])
+def test_bench_baselines_match_model(small_config, small_weights, baseline):
+    """The benchmark's own NumPy and PyTorch decoders compute the same logits as llama.Llama."""
+    small_config.shared_classifier = True
+    del small_weights["output"]
+    other = getattr(bench, f"_{baseline}_decoder")(small_config, small_weights)
+    ours = bench._pydyfast_decoder(small_config, small_weights)
+    ids = [1, 7, 3, 30]
+    for n in range(1, len(ids) + 1):
+        np.testing.assert_allclose(other(ids[:n]), ours(ids[:n]), rtol=1e-4, atol=1e-4)
