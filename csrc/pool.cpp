@@ -1,6 +1,239 @@
-// Kernel family: pool (filled in by its kernel issue).
+// Kernel family: pooling over the last two axes of (N, C, H, W); 1-D pooling calls these with
+// H = 1. Every (n, c) plane is independent, so OpenMP splits the N*C planes.
+//
+// max_pool2d_fwd returns the argmax of each window as a flat index h*W + w into its input plane
+// (PyTorch's convention); max_pool2d_bwd scatters the output gradient back through it.
+// avg_pool2d_* take the windows as per-axis ranges [start, end) with per-axis scales, because
+// every average pooling PyTorch has is separable that way: avg_pool with or without
+// count_include_pad (scale 1/window length, padded or clamped) and adaptive_avg_pool (PyTorch's
+// bins floor(i*H/OH) .. ceil((i+1)*H/OH)). The output is sum(window) * h_scale[i] * w_scale[j].
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include <pybind11/stl.h>
+
 #include "common.h"
 
 namespace pydyfast {
-void init_pool(py::module_& m) { (void)m; }
+
+namespace {
+
+using pair = std::array<py::ssize_t, 2>;
+using index_array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+using scale_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+template <typename T>
+std::pair<carray<T>, index_array> max_pool2d_fwd(carray<T> x, pair kernel, pair stride,
+                                                 pair padding, pair dilation, pair out_size) {
+  if (x.ndim() != 4) fail("max_pool2d", "expected x of shape (N, C, H, W), got " + shape_str(x));
+  const py::ssize_t N = x.shape(0), C = x.shape(1), H = x.shape(2), W = x.shape(3);
+  const py::ssize_t KH = kernel[0], KW = kernel[1], SH = stride[0], SW = stride[1];
+  const py::ssize_t PH = padding[0], PW = padding[1], DH = dilation[0], DW = dilation[1];
+  const py::ssize_t OH = out_size[0], OW = out_size[1];
+  if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || DH < 1 || DW < 1 || PH < 0 || PW < 0 || OH < 1 ||
+      OW < 1)
+    fail("max_pool2d", "kernel, stride, dilation and output size must be positive");
+  carray<T> y({N, C, OH, OW});
+  index_array idx({N, C, OH, OW});
+  const T* src = x.data();
+  T* dst = y.mutable_data();
+  std::int64_t* arg = idx.mutable_data();
+  const std::int64_t planes = N * C;
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for schedule(static) if (worth_parallel(planes * OH * OW * KH * KW))
+    for (std::int64_t p = 0; p < planes; ++p) {
+      const T* img = src + p * H * W;
+      T* out = dst + p * OH * OW;
+      std::int64_t* out_arg = arg + p * OH * OW;
+      for (py::ssize_t oh = 0; oh < OH; ++oh) {
+        const py::ssize_t h0 = oh * SH - PH;
+        // First and last tap rows that fall inside the image.
+        const py::ssize_t ki_lo = h0 >= 0 ? 0 : (-h0 + DH - 1) / DH;
+        const py::ssize_t ki_hi = std::min(KH, (H - h0 + DH - 1) / DH);
+        for (py::ssize_t ow = 0; ow < OW; ++ow) {
+          const py::ssize_t w0 = ow * SW - PW;
+          const py::ssize_t kj_lo = w0 >= 0 ? 0 : (-w0 + DW - 1) / DW;
+          const py::ssize_t kj_hi = std::min(KW, (W - w0 + DW - 1) / DW);
+          // Like PyTorch: the first in-bounds tap wins ties, and a NaN propagates.
+          std::int64_t best_at = (h0 + ki_lo * DH) * W + (w0 + kj_lo * DW);
+          T best = -std::numeric_limits<T>::infinity();
+          for (py::ssize_t ki = ki_lo; ki < ki_hi; ++ki) {
+            const py::ssize_t row = (h0 + ki * DH) * W + w0;
+            for (py::ssize_t kj = kj_lo; kj < kj_hi; ++kj) {
+              const T v = img[row + kj * DW];
+              if (v > best || std::isnan(v)) {
+                best = v;
+                best_at = row + kj * DW;
+                if (std::isnan(v)) goto done;
+              }
+            }
+          }
+        done:
+          out[oh * OW + ow] = best;
+          out_arg[oh * OW + ow] = best_at;
+        }
+      }
+    }
+  }
+  return {y, idx};
+}
+
+template <typename T>
+carray<T> max_pool2d_bwd(carray<T> gy, index_array idx, pair size) {
+  if (gy.ndim() != 4 || idx.ndim() != 4 || !std::equal(gy.shape(), gy.shape() + 4, idx.shape()))
+    fail("max_pool2d backward", "expected gy and idx of the same shape (N, C, OH, OW), got " +
+                                    shape_str(gy) + " and " + shape_str(idx));
+  const py::ssize_t N = gy.shape(0), C = gy.shape(1), HW = size[0] * size[1];
+  const py::ssize_t L = gy.shape(2) * gy.shape(3);
+  carray<T> gx({N, C, size[0], size[1]});
+  const T* g = gy.data();
+  const std::int64_t* arg = idx.data();
+  T* dst = gx.mutable_data();
+  const std::int64_t planes = N * C;
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for schedule(static) if (worth_parallel(planes * (L + HW)))
+    for (std::int64_t p = 0; p < planes; ++p) {
+      T* img = dst + p * HW;
+      std::fill(img, img + HW, T(0));
+      const T* gp = g + p * L;
+      const std::int64_t* ap = arg + p * L;
+      for (py::ssize_t k = 0; k < L; ++k) {
+        const std::int64_t at = ap[k];
+        if (at >= 0 && at < HW) img[at] += gp[k];  // overlapping windows may pick one pixel twice
+      }
+    }
+  }
+  return gx;
+}
+
+struct Windows {
+  const std::int64_t *h_start, *h_end, *w_start, *w_end;
+  const double *h_scale, *w_scale;
+  py::ssize_t OH, OW;
+};
+
+Windows windows(const char* op, const index_array& h_start, const index_array& h_end,
+                const scale_array& h_scale, const index_array& w_start, const index_array& w_end,
+                const scale_array& w_scale, py::ssize_t H, py::ssize_t W) {
+  const py::ssize_t OH = h_start.size(), OW = w_start.size();
+  if (h_end.size() != OH || h_scale.size() != OH || w_end.size() != OW || w_scale.size() != OW)
+    fail(op, "window starts, ends and scales must have one entry per output row/column");
+  Windows win{h_start.data(), h_end.data(), w_start.data(), w_end.data(),
+              h_scale.data(), w_scale.data(), OH, OW};
+  for (py::ssize_t i = 0; i < OH; ++i)
+    if (win.h_start[i] < 0 || win.h_end[i] > H || win.h_start[i] > win.h_end[i])
+      fail(op, "row window " + std::to_string(i) + " is outside the input height " +
+                   std::to_string(H));
+  for (py::ssize_t j = 0; j < OW; ++j)
+    if (win.w_start[j] < 0 || win.w_end[j] > W || win.w_start[j] > win.w_end[j])
+      fail(op, "column window " + std::to_string(j) + " is outside the input width " +
+                   std::to_string(W));
+  return win;
+}
+
+template <typename T>
+carray<T> avg_pool2d_fwd(carray<T> x, index_array h_start, index_array h_end,
+                         scale_array h_scale, index_array w_start, index_array w_end,
+                         scale_array w_scale) {
+  if (x.ndim() != 4) fail("avg_pool2d", "expected x of shape (N, C, H, W), got " + shape_str(x));
+  const py::ssize_t N = x.shape(0), C = x.shape(1), H = x.shape(2), W = x.shape(3);
+  const Windows win =
+      windows("avg_pool2d", h_start, h_end, h_scale, w_start, w_end, w_scale, H, W);
+  const py::ssize_t OH = win.OH, OW = win.OW;
+  carray<T> y({N, C, OH, OW});
+  const T* src = x.data();
+  T* dst = y.mutable_data();
+  const std::int64_t planes = N * C;
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for schedule(static) if (worth_parallel(planes * (H * W + OH * OW)))
+    for (std::int64_t p = 0; p < planes; ++p) {
+      const T* img = src + p * H * W;
+      T* out = dst + p * OH * OW;
+      for (py::ssize_t i = 0; i < OH; ++i) {
+        T* row_out = out + i * OW;
+        std::fill(row_out, row_out + OW, T(0));
+        for (std::int64_t h = win.h_start[i]; h < win.h_end[i]; ++h) {
+          const T* row = img + h * W;
+          for (py::ssize_t j = 0; j < OW; ++j) {
+            T s = 0;
+            for (std::int64_t w = win.w_start[j]; w < win.w_end[j]; ++w) s += row[w];
+            row_out[j] += s;
+          }
+        }
+        const T hs = static_cast<T>(win.h_scale[i]);
+        for (py::ssize_t j = 0; j < OW; ++j) row_out[j] *= hs * static_cast<T>(win.w_scale[j]);
+      }
+    }
+  }
+  return y;
+}
+
+template <typename T>
+carray<T> avg_pool2d_bwd(carray<T> gy, pair size, index_array h_start, index_array h_end,
+                         scale_array h_scale, index_array w_start, index_array w_end,
+                         scale_array w_scale) {
+  const py::ssize_t H = size[0], W = size[1];
+  const Windows win =
+      windows("avg_pool2d backward", h_start, h_end, h_scale, w_start, w_end, w_scale, H, W);
+  const py::ssize_t OH = win.OH, OW = win.OW;
+  if (gy.ndim() != 4 || gy.shape(2) != OH || gy.shape(3) != OW)
+    fail("avg_pool2d backward", "expected gy of shape (N, C, " + std::to_string(OH) + ", " +
+                                    std::to_string(OW) + "), got " + shape_str(gy));
+  const py::ssize_t N = gy.shape(0), C = gy.shape(1);
+  carray<T> gx({N, C, H, W});
+  const T* g = gy.data();
+  T* dst = gx.mutable_data();
+  const std::int64_t planes = N * C;
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for schedule(static) if (worth_parallel(planes * (H * W + OH * OW)))
+    for (std::int64_t p = 0; p < planes; ++p) {
+      T* img = dst + p * H * W;
+      std::fill(img, img + H * W, T(0));
+      const T* gp = g + p * OH * OW;
+      for (py::ssize_t i = 0; i < OH; ++i) {
+        const T hs = static_cast<T>(win.h_scale[i]);
+        for (std::int64_t h = win.h_start[i]; h < win.h_end[i]; ++h) {
+          T* row = img + h * W;
+          for (py::ssize_t j = 0; j < OW; ++j) {
+            const T v = gp[i * OW + j] * hs * static_cast<T>(win.w_scale[j]);
+            for (std::int64_t w = win.w_start[j]; w < win.w_end[j]; ++w) row[w] += v;
+          }
+        }
+      }
+    }
+  }
+  return gx;
+}
+
+template <typename T>
+void bind(py::module_& m) {
+  m.def("max_pool2d_fwd", &max_pool2d_fwd<T>, py::arg("x"), py::arg("kernel"), py::arg("stride"),
+        py::arg("padding"), py::arg("dilation"), py::arg("out_size"),
+        "max_pool2d_fwd(x, kernel, stride, padding, dilation, out_size) -> (y, argmax): "
+        "x (N, C, H, W) -> y (N, C, OH, OW), argmax int64 flat index h*W + w per window.");
+  m.def("max_pool2d_bwd", &max_pool2d_bwd<T>, py::arg("gy"), py::arg("idx"), py::arg("size"),
+        "max_pool2d_bwd(gy, idx, size) -> gx (N, C, H, W): gy scattered (added) to the argmax.");
+  m.def("avg_pool2d_fwd", &avg_pool2d_fwd<T>, py::arg("x"), py::arg("h_start"), py::arg("h_end"),
+        py::arg("h_scale"), py::arg("w_start"), py::arg("w_end"), py::arg("w_scale"),
+        "avg_pool2d_fwd(x, h_start, h_end, h_scale, w_start, w_end, w_scale) -> y: "
+        "y[n,c,i,j] = h_scale[i] w_scale[j] sum(x[n,c,h_start[i]:h_end[i],w_start[j]:w_end[j]]).");
+  m.def("avg_pool2d_bwd", &avg_pool2d_bwd<T>, py::arg("gy"), py::arg("size"), py::arg("h_start"),
+        py::arg("h_end"), py::arg("h_scale"), py::arg("w_start"), py::arg("w_end"),
+        py::arg("w_scale"), "avg_pool2d_bwd(gy, size, ...windows) -> gx: adjoint of the forward.");
+}
+
+}  // namespace
+
+void init_pool(py::module_& m) {
+  bind<float>(m);
+  bind<double>(m);
+}
+
 }  // namespace pydyfast

@@ -6,7 +6,13 @@
 >>> x.grad
 tensor([2.    , 1.5   , 1.3333])
 """
-from . import backend, cuda, dtypes  # noqa: F401
+import pkgutil
+
+# Run from a source checkout (`python -m llama.infer` in the repository root), this folder shadows
+# the installed package; extending __path__ lets the compiled modules of the installed copy load.
+__path__ = pkgutil.extend_path(__path__, __name__)
+
+from . import backend, cuda, dtypes  # noqa: E402,F401
 from .tensor import Tensor
 from . import autograd, functional  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -22,5 +28,8 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          min, minimum, permute, relu, reshape, sigmoid, sin, split, sqrt,
                          square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
                          where)
+
+from .serialization import load, save  # noqa: F401
+from . import data, nn, optim, utils  # noqa: F401,E402
 
 __version__ = "0.1.0"

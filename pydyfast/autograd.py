@@ -1,13 +1,14 @@
 """Autograd API: ``Function`` (the op pattern), grad mode, and the engine entry points.
 
-The engine itself (graph recording and the backward traversal) is in ``_engine``, compiled with
-Cython. An op is a ``Function`` subclass with static ``forward(ctx, *arrays, **params)`` and
+The engine itself (graph recording and the backward traversal) is in ``engine.py``, compiled with
+Cython into ``_engine``. An op is a ``Function`` subclass with static ``forward(ctx, *arrays, **params)`` and
 ``backward(ctx, *grads)`` on raw numpy/cupy arrays; ``Op.apply(*tensors, **params)`` runs it.
 """
 import functools
 
-from . import _engine
-from ._engine import Context, is_grad_enabled, unbroadcast
+from .backend import engine as _engine
+
+Context, is_grad_enabled, unbroadcast = _engine.Context, _engine.is_grad_enabled, _engine.unbroadcast
 
 __all__ = ["Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "unbroadcast"]

@@ -24,6 +24,10 @@ def _load(name):
 
 
 _C, _C_error = _load("pydyfast._C")
+# The autograd engine: engine.py compiled by Cython, or the same file run as Python.
+engine, _engine_error = _load("pydyfast._engine")
+if engine is None:
+    from . import engine
 
 _KERNEL_MODES = ("native", "numpy")
 _kernels = os.environ.get("PYDYFAST_KERNELS", "native").strip().lower() or "native"
@@ -48,18 +52,13 @@ def native_active():
     return _C is not None and _kernels == "native"
 
 
-def _engine_compiled():
-    from . import _engine
-    return not _engine.__file__.endswith(".py")
-
-
 def info():
     """What is loaded: compiled modules, kernel mode, OpenMP threads, CUDA availability."""
     from . import cuda
     return {
         "_C": _C is not None,
         "_C_error": _C_error,
-        "_engine": _engine_compiled(),
+        "_engine": engine.__name__ == "pydyfast._engine",
         "kernels": _kernels,
         "openmp": bool(_C is not None and _C.openmp()),
         "num_threads": get_num_threads(),

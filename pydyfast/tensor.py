@@ -1,7 +1,8 @@
 """Tensor: a thin handle on a numpy (CPU) or cupy (CUDA) array that autograd can track."""
 import numpy as np
 
-from . import _engine, dtypes
+from . import dtypes
+from .backend import engine as _engine
 from .cuda import CPU, Device, device_of, to_device
 
 

@@ -1,7 +1,7 @@
 """Operator and method bindings of Tensor (``x + y``, ``x.sum()``, ``x[i]``, ``x += 1``)."""
 import numpy as np
 
-from . import _engine
+from .backend import engine as _engine
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S
 from .tensor import Tensor
 

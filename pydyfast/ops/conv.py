@@ -1,3 +1,319 @@
-"""Kernel family: conv (filled in by its kernel issue; see DESIGN.md, "The op pattern")."""
+"""Convolutions as im2col + GEMM (numpy's BLAS) + col2im, in 1-D and 2-D, with groups.
 
-__all__ = []  # the public functions, gathered by pydyfast.functional
+The memory-bound halves are compiled kernels (``pydyfast._C.im2col`` / ``col2im``) with the
+NumPy references ``_im2col_ref`` / ``_col2im_ref`` beside them. The layout is
+
+    x (N, C, H, W)  <->  col (N, C*KH*KW, OH*OW),   OH = (H + 2p - d (KH - 1) - 1) // s + 1,
+
+so ``y[n] = W (O, C*KH*KW) @ col[n]`` lands in NCHW directly and groups are a reshape of the
+column rows. col2im is the adjoint of im2col: a scatter-ADD, since overlapping windows all add
+to the same input pixel (PyDyNet assigned them, and its input gradient was wrong). 1-D
+convolutions are 2-D ones with H = KH = 1.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import array_module, dispatch
+from ..tensor import Tensor
+
+__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
+
+
+def ntuple(op, name, value, n, minimum):
+    """``value`` (an int or a sequence of n ints) as a tuple of n ints >= minimum."""
+    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or {n} ints, got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def conv_output_size(op, size, kernel, stride, padding, dilation):
+    """(OH, OW) of a convolution window sliding over ``size`` (H, W); raises when the dilated
+    kernel does not fit in the padded input."""
+    out = []
+    for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
+        span = d * (k - 1) + 1
+        if n + 2 * p < span:
+            raise ValueError(f"{op}: the dilated kernel size {span} is larger than the padded "
+                             f"input size {n + 2 * p} (input {tuple(size)}, kernel {kernel}, "
+                             f"padding {padding}, dilation {dilation})")
+        out.append((n + 2 * p - span) // s + 1)
+    return tuple(out)
+
+
+def _window_slices(i, j, out_size, stride, dilation):
+    """The strided slices of a padded image that tap (i, j) of the kernel reads."""
+    (oh, ow), (sh, sw), (dh, dw) = out_size, stride, dilation
+    return (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+
+def _im2col_ref(xp, x, kernel, stride, padding, dilation):
+    n, c, h, w = x.shape
+    (kh, kw), (ph, pw) = kernel, padding
+    out_size = conv_output_size("im2col", (h, w), kernel, stride, padding, dilation)
+    padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    col = xp.empty((n, c, kh, kw) + out_size, dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, cols = _window_slices(i, j, out_size, stride, dilation)
+            col[:, :, i, j] = padded[:, :, rows, cols]
+    return col.reshape(n, c * kh * kw, out_size[0] * out_size[1])
+
+
+def _col2im_ref(xp, col, size, kernel, stride, padding, dilation):
+    (kh, kw), (ph, pw), (h, w) = kernel, padding, size
+    n, c = col.shape[0], col.shape[1] // (kh * kw)
+    out_size = conv_output_size("col2im", size, kernel, stride, padding, dilation)
+    col = col.reshape((n, c, kh, kw) + out_size)
+    padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=col.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, cols = _window_slices(i, j, out_size, stride, dilation)
+            padded[:, :, rows, cols] += col[:, :, i, j]  # one tap's positions never repeat
+    return xp.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + w])
+
+
+def _im2col(x, geometry):
+    return dispatch(x, ref=_im2col_ref, native="im2col", **geometry)
+
+
+def _col2im(col, size, geometry):
+    return dispatch(col, ref=_col2im_ref, native="col2im", size=tuple(size), **geometry)
+
+
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
+    """Patches of a batch of images as columns, on raw arrays.
+
+    x: (N, C, H, W) -> (N, C*KH*KW, OH*OW) with row (c*KH + i)*KW + j holding
+    x_padded[n, c, oh*sh + i*dh, ow*sw + j*dw] at column oh*OW + ow; zero padding.
+    """
+    geometry = _geometry("im2col", kernel_size, stride, padding, dilation, 2)
+    if x.ndim != 4:
+        raise ValueError(f"im2col: expected x of shape (N, C, H, W), got {x.shape}")
+    conv_output_size("im2col", x.shape[2:], **geometry)
+    return _im2col(x, geometry)
+
+
+def col2im(col, input_size, kernel_size, stride=1, padding=0, dilation=1):
+    """The adjoint of ``im2col``: (N, C*KH*KW, OH*OW) -> (N, C, H, W) with (H, W) = input_size,
+    each column scattered back to its window and overlapping windows summed."""
+    geometry = _geometry("col2im", kernel_size, stride, padding, dilation, 2)
+    size = ntuple("col2im", "input_size", input_size, 2, 1)
+    kh, kw = geometry["kernel"]
+    out = conv_output_size("col2im", size, **geometry)
+    if col.ndim != 3 or col.shape[1] % (kh * kw) or col.shape[2] != out[0] * out[1]:
+        raise ValueError(f"col2im: expected col of shape (N, C*{kh}*{kw}, {out[0]}*{out[1]}) "
+                         f"for input size {size}, got {col.shape}")
+    return _col2im(col, size, geometry)
+
+
+def im2col1d(x, kernel_size, stride=1, padding=0, dilation=1):
+    """1-D ``im2col``: x (N, C, L) -> (N, C*K, OL)."""
+    if x.ndim != 3:
+        raise ValueError(f"im2col1d: expected x of shape (N, C, L), got {x.shape}")
+    return im2col(x[:, :, None, :], *_as_2d(kernel_size, stride, padding, dilation))
+
+
+def col2im1d(col, input_size, kernel_size, stride=1, padding=0, dilation=1):
+    """1-D ``col2im``: (N, C*K, OL) -> (N, C, L) with L = input_size."""
+    length = input_size if isinstance(input_size, (int, np.integer)) else input_size[0]
+    x = col2im(col, (1, length), *_as_2d(kernel_size, stride, padding, dilation))
+    return x[:, :, 0, :]
+
+
+def _as_2d(kernel_size, stride, padding, dilation):
+    """1-D arguments as 2-D ones with a unit height."""
+    first = lambda v: v if isinstance(v, (int, np.integer)) else v[0]  # noqa: E731
+    return (1, first(kernel_size)), (1, first(stride)), (0, first(padding)), (1, first(dilation))
+
+
+def _geometry(op, kernel_size, stride, padding, dilation, n):
+    return dict(kernel=ntuple(op, "kernel_size", kernel_size, n, 1),
+                stride=ntuple(op, "stride", stride, n, 1),
+                padding=ntuple(op, "padding", padding, n, 0),
+                dilation=ntuple(op, "dilation", dilation, n, 1))
+
+
+class Conv2d(Function):
+    """y = W * x + b over (N, C, H, W) with weight (O, C/groups, KH, KW) and bias (O,)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, geometry, groups):
+        xp = array_module(x)
+        n, (o, cg, kh, kw) = x.shape[0], weight.shape
+        out_size = conv_output_size("conv2d", x.shape[2:], **geometry)
+        col = _im2col(x, geometry).reshape(n, groups, cg * kh * kw, -1)
+        w = weight.reshape(groups, o // groups, cg * kh * kw)
+        y = xp.matmul(w, col).reshape((n, o) + out_size)
+        if bias is not None:
+            y += bias.reshape(o, 1, 1)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(w if needs[0] else None, col if needs[1] else None)
+        ctx.geometry, ctx.groups, ctx.x_shape, ctx.w_shape = geometry, groups, x.shape, weight.shape
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        w, col = ctx.saved_tensors
+        n, g = gy.shape[0], ctx.groups
+        gy = gy.reshape(n, g, gy.shape[1] // g, -1)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gcol = array_module(gy).matmul(w.transpose(0, 2, 1), gy)
+            gx = _col2im(gcol.reshape(n, -1, gcol.shape[-1]), ctx.x_shape[2:], ctx.geometry)
+        if ctx.needs_input_grad[1]:
+            gw = weight_gradient(gy, col).reshape(ctx.w_shape)
+        if ctx.needs_input_grad[2:] == (True,):
+            gb = gy.sum(axis=(0, 3)).reshape(-1)
+        return (gx, gw, gb)[:len(ctx.needs_input_grad)]
+
+
+def weight_gradient(gy, col):
+    """sum_n gy[n] @ col[n]^T: (N, G, O/G, L) x (N, G, R, L) -> (G, O/G, R), as one GEMM per
+    group over the batch-and-position axis (N*L)."""
+    xp = array_module(gy)
+    n, g, og, length = gy.shape
+    if n == 1:
+        return xp.matmul(gy[0], col[0].transpose(0, 2, 1))
+    return xp.matmul(gy, col.transpose(0, 1, 3, 2)).sum(axis=0)
+
+
+def _check_conv(op, x, weight, bias, groups, spatial):
+    """Argument checks shared by the convolutions; returns x with a batch axis."""
+    for name, t in (("input", x), ("weight", weight)) + ((("bias", bias),) if bias is not None
+                                                         else ()):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        if t.dtype.kind != "f":
+            raise TypeError(f"{op}: {name} must be floating point, got {t.dtype}")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
+        raise TypeError(f"{op}: input, weight and bias must share a dtype, got {x.dtype}, "
+                        f"{weight.dtype}" + (f", {bias.dtype}" if bias is not None else ""))
+    if x.device != weight.device or (bias is not None and bias.device != x.device):
+        raise RuntimeError(f"{op}: input, weight and bias must be on the same device")
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if weight.ndim != spatial + 2:
+        raise ValueError(f"{op}: expected a weight with {spatial + 2} dimensions, got shape "
+                         f"{weight.shape}")
+    if x.ndim == spatial + 1:  # unbatched input, as PyTorch accepts
+        x = x.reshape((1,) + x.shape)
+    if x.ndim != spatial + 2:
+        raise ValueError(f"{op}: expected a {spatial + 2}-D (batched) or {spatial + 1}-D input, "
+                         f"got shape {x.shape}")
+    return x
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation, as in PyTorch).
+
+    y[n, o] = b[o] + sum_{c, i, j} W[o, c, i, j] x_padded[n, g*C/G + c, oh*s + i*d, ow*s + j*d]
+    with o in group g. input (N, C, H, W) or (C, H, W); weight (O, C/groups, KH, KW); bias (O,);
+    output (N, O, OH, OW) with OH = (H + 2 padding - dilation (KH - 1) - 1) // stride + 1.
+    """
+    x = _check_conv("conv2d", input, weight, bias, groups, 2)
+    o, cg, kh, kw = weight.shape
+    if x.shape[1] != cg * groups or o % groups:
+        raise ValueError(f"conv2d: input {input.shape} with groups={groups} does not match weight "
+                         f"{weight.shape}: expected input channels = {cg} * {groups} and output "
+                         f"channels divisible by {groups}")
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"conv2d: expected bias of shape ({o},), got {bias.shape}")
+    geometry = _geometry("conv2d", (kh, kw), stride, padding, dilation, 2)
+    conv_output_size("conv2d", x.shape[2:], **geometry)
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    y = Conv2d.apply(*inputs, geometry=geometry, groups=int(groups))
+    return y if input.ndim == 4 else y.reshape(y.shape[1:])
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D convolution: input (N, C, L) or (C, L); weight (O, C/groups, K); bias (O,);
+    output (N, O, OL), OL = (L + 2 padding - dilation (K - 1) - 1) // stride + 1."""
+    x = _check_conv("conv1d", input, weight, bias, groups, 1)
+    geometry = [ntuple("conv1d", name, v, 1, m)[0] for name, v, m in
+                (("stride", stride, 1), ("padding", padding, 0), ("dilation", dilation, 1))]
+    w2 = weight.reshape(weight.shape[:2] + (1, weight.shape[2]))
+    try:
+        y = conv2d(x.reshape(x.shape[:2] + (1, x.shape[2])), w2, bias, (1, geometry[0]),
+                   (0, geometry[1]), (1, geometry[2]), groups)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("conv2d", "conv1d")) from None
+    y = y.reshape(y.shape[:2] + (y.shape[3],))
+    return y if input.ndim == 3 else y.reshape(y.shape[1:])
+
+
+class ConvTranspose2d(Function):
+    """The adjoint of Conv2d in x: x (N, C_in, H, W), weight (C_in, C_out/G, KH, KW)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, *, geometry, groups, out_size):
+        xp = array_module(x)
+        n, cin, h, w = x.shape
+        cout_g, kh, kw = weight.shape[1:]
+        wg = weight.reshape(groups, cin // groups, cout_g * kh * kw)
+        col = xp.matmul(wg.transpose(0, 2, 1), x.reshape(n, groups, cin // groups, h * w))
+        col = col.reshape(n, -1, h, w)
+        full = conv_output_size("conv_transpose2d", out_size, **geometry)
+        if full != (h, w):  # output_padding >= stride: window positions no input reaches
+            col = xp.pad(col, ((0, 0), (0, 0), (0, full[0] - h), (0, full[1] - w)))
+        y = _col2im(col.reshape(n, col.shape[1], -1), out_size, geometry)
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(wg if needs[0] else None, x if needs[1] else None)
+        ctx.geometry, ctx.groups, ctx.in_size = geometry, groups, (h, w)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        wg, x = ctx.saved_tensors
+        n, g = gy.shape[0], ctx.groups
+        (h, w), xp = ctx.in_size, array_module(gy)
+        col = _im2col(gy, ctx.geometry)  # OH >= H when output_padding > 0: keep the first H*W
+        col = col.reshape(n, col.shape[1], *conv_output_size(
+            "conv_transpose2d", gy.shape[2:], **ctx.geometry))[:, :, :h, :w]
+        col = col.reshape(n, g, col.shape[1] // g, h * w)
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = xp.matmul(wg, col).reshape(n, -1, h, w)
+        if ctx.needs_input_grad[1]:
+            xg = x.reshape(n, g, x.shape[1] // g, h * w)
+            gw = weight_gradient(xg, col).reshape((x.shape[1], -1) + ctx.geometry["kernel"])
+        if ctx.needs_input_grad[2:] == (True,):
+            gb = gy.sum(axis=(0, 2, 3))
+        return (gx, gw, gb)[:len(ctx.needs_input_grad)]
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
+                     groups=1, dilation=1):
+    """2-D transposed convolution (the gradient of conv2d with respect to its input).
+
+    input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, KH, KW); bias (C_out,);
+    output (N, C_out, OH, OW), OH = (H - 1) stride - 2 padding + dilation (KH - 1)
+    + output_padding + 1.
+    """
+    op = "conv_transpose2d"
+    x = _check_conv(op, input, weight, bias, groups, 2)
+    cin, cout_g, kh, kw = weight.shape
+    if x.shape[1] != cin or cin % groups:
+        raise ValueError(f"{op}: input {input.shape} does not match weight {weight.shape} with "
+                         f"groups={groups}: expected {cin} input channels, divisible by groups")
+    if bias is not None and bias.shape != (cout_g * groups,):
+        raise ValueError(f"{op}: expected bias of shape ({cout_g * groups},), got {bias.shape}")
+    geometry = _geometry(op, (kh, kw), stride, padding, dilation, 2)
+    extra = ntuple(op, "output_padding", output_padding, 2, 0)
+    if any(e >= max(s, d) for e, s, d in zip(extra, geometry["stride"], geometry["dilation"])):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than either stride "
+                         f"{geometry['stride']} or dilation {geometry['dilation']}")
+    out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, s, p, d, k, e in zip(
+        x.shape[2:], geometry["stride"], geometry["padding"], geometry["dilation"], (kh, kw),
+        extra))
+    if min(out_size) < 1:
+        raise ValueError(f"{op}: the output size {out_size} for input {input.shape} is not "
+                         f"positive (padding {geometry['padding']} too large)")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    y = ConvTranspose2d.apply(*inputs, geometry=geometry, groups=int(groups), out_size=out_size)
+    return y if input.ndim == 4 else y.reshape(y.shape[1:])

@@ -4,7 +4,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
-from .. import _engine
+from ..backend import engine as _engine
 
 
 def normalize_key(key, xp):

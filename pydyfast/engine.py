@@ -1,8 +1,8 @@
 """The autograd engine: grad mode, ``Function.apply`` (records a node) and ``backward``.
 
-This file is plain Python that CMake compiles with Cython into the extension ``pydyfast._engine``
-(an extension module wins over a ``.py`` of the same name at import). Without a compiler the file
-itself is imported, so the engine has one source and no second copy to keep in step.
+This file is plain Python that CMake compiles with Cython into the extension ``pydyfast._engine``;
+``pydyfast.backend`` imports that, or this file itself when the extension is missing, so the
+engine has one source and no second copy to keep in step.
 
 Ownership runs one way: output Tensor -> Context (the node) -> input Tensors. Dropping the last
 output frees the graph by reference counting; there is no global registry of nodes.

@@ -1,0 +1,6 @@
+"""Optimizers and learning-rate schedulers (``pydyfast.optim``, as ``torch.optim``)."""
+from . import lr_scheduler  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401
+from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: F401
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401
