@@ -1,6 +1,218 @@
-// Kernel family: rnn (filled in by its kernel issue).
+// Kernel family: rnn. The gate math of one GRU / LSTM time step, forward and backward, fused into
+// one pass over (batch, hidden). The GEMMs (x W_ih^T, h W_hh^T) stay in numpy's BLAS; these
+// kernels take their results gi, gh and replace the ~15 numpy temporaries of the reference.
+//
+// Saved state (what backward needs, written by forward):
+//   GRU  (B, 4H): r, z, n, hn  with hn = W_hn h + b_hn (gh's third block)
+//   LSTM (B, 5H): i, f, g, o, tanh(c')
+#include <cmath>
+
 #include "common.h"
 
 namespace pydyfast {
-void init_rnn(py::module_& m) { (void)m; }
+namespace {
+
+template <typename T>
+inline T sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+// (B, blocks * H) gate arrays must agree with the (B, H) state.
+void check_gates(const char* op, const py::array& gi, const py::array& gh, const py::array& state,
+                 int blocks) {
+  if (state.ndim() != 2 || gi.ndim() != 2 || gh.ndim() != 2 || gi.shape(0) != state.shape(0) ||
+      gh.shape(0) != state.shape(0) || gi.shape(1) != blocks * state.shape(1) ||
+      gh.shape(1) != gi.shape(1))
+    fail(op, "expected gi and gh of shape (B, " + std::to_string(blocks) +
+                 "*H) for a state of shape (B, H), got gi " + shape_str(gi) + ", gh " +
+                 shape_str(gh) + ", state " + shape_str(state));
+}
+
+void check_same(const char* op, const py::array& a, const py::array& b, const char* what) {
+  if (a.ndim() != b.ndim()) fail(op, std::string(what) + ": " + shape_str(a) + " vs " + shape_str(b));
+  for (py::ssize_t d = 0; d < a.ndim(); ++d)
+    if (a.shape(d) != b.shape(d))
+      fail(op, std::string(what) + ": " + shape_str(a) + " vs " + shape_str(b));
+}
+
+// r = s(gi_r + gh_r), z = s(gi_z + gh_z), n = tanh(gi_n + r * gh_n), h' = (1 - z) n + z h.
+template <typename T>
+py::tuple gru_gates_fwd(carray<T> gi, carray<T> gh, carray<T> h) {
+  check_gates("gru_cell", gi, gh, h, 3);
+  const py::ssize_t B = h.shape(0), H = h.shape(1);
+  carray<T> h_new({B, H});
+  carray<T> saved({B, 4 * H});
+  const T* pgi = gi.data();
+  const T* pgh = gh.data();
+  const T* ph = h.data();
+  T* pout = h_new.mutable_data();
+  T* ps = saved.mutable_data();
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+    for (py::ssize_t b = 0; b < B; ++b) {
+      const T* xi = pgi + b * 3 * H;
+      const T* xh = pgh + b * 3 * H;
+      const T* hb = ph + b * H;
+      T* s = ps + b * 4 * H;
+      T* o = pout + b * H;
+      for (py::ssize_t j = 0; j < H; ++j) {
+        const T r = sigmoid(xi[j] + xh[j]);
+        const T z = sigmoid(xi[H + j] + xh[H + j]);
+        const T hn = xh[2 * H + j];
+        const T n = std::tanh(xi[2 * H + j] + r * hn);
+        o[j] = n + z * (hb[j] - n);
+        s[j] = r;
+        s[H + j] = z;
+        s[2 * H + j] = n;
+        s[3 * H + j] = hn;
+      }
+    }
+  }
+  return py::make_tuple(h_new, saved);
+}
+
+// Returns (d gi, d gh, d h) for the upstream gradient gy of h'.
+template <typename T>
+py::tuple gru_gates_bwd(carray<T> saved, carray<T> h, carray<T> gy) {
+  check_same("gru_cell backward", h, gy, "h and its gradient differ in shape");
+  const py::ssize_t B = h.shape(0), H = h.ndim() == 2 ? h.shape(1) : 0;
+  if (h.ndim() != 2 || saved.ndim() != 2 || saved.shape(0) != B || saved.shape(1) != 4 * H)
+    fail("gru_cell backward", "expected saved (B, 4H) for h (B, H), got saved " +
+                                  shape_str(saved) + ", h " + shape_str(h));
+  carray<T> dgi({B, 3 * H});
+  carray<T> dgh({B, 3 * H});
+  carray<T> dh({B, H});
+  const T* ps = saved.data();
+  const T* ph = h.data();
+  const T* pg = gy.data();
+  T* pdi = dgi.mutable_data();
+  T* pdh = dgh.mutable_data();
+  T* pdx = dh.mutable_data();
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+    for (py::ssize_t b = 0; b < B; ++b) {
+      const T* s = ps + b * 4 * H;
+      const T* hb = ph + b * H;
+      const T* g = pg + b * H;
+      T* di = pdi + b * 3 * H;
+      T* dhh = pdh + b * 3 * H;
+      T* dx = pdx + b * H;
+      for (py::ssize_t j = 0; j < H; ++j) {
+        const T r = s[j], z = s[H + j], n = s[2 * H + j], hn = s[3 * H + j];
+        const T dn = g[j] * (T(1) - z) * (T(1) - n * n);
+        const T dz = g[j] * (hb[j] - n) * z * (T(1) - z);
+        const T dr = dn * hn * r * (T(1) - r);
+        di[j] = dr;
+        di[H + j] = dz;
+        di[2 * H + j] = dn;
+        dhh[j] = dr;
+        dhh[H + j] = dz;
+        dhh[2 * H + j] = dn * r;
+        dx[j] = g[j] * z;
+      }
+    }
+  }
+  return py::make_tuple(dgi, dgh, dh);
+}
+
+// gates = gi + gh = [i, f, g, o]; c' = s(f) c + s(i) tanh(g); h' = s(o) tanh(c').
+template <typename T>
+py::tuple lstm_gates_fwd(carray<T> gi, carray<T> gh, carray<T> c) {
+  check_gates("lstm_cell", gi, gh, c, 4);
+  const py::ssize_t B = c.shape(0), H = c.shape(1);
+  carray<T> h_new({B, H});
+  carray<T> c_new({B, H});
+  carray<T> saved({B, 5 * H});
+  const T* pgi = gi.data();
+  const T* pgh = gh.data();
+  const T* pc = c.data();
+  T* ph_out = h_new.mutable_data();
+  T* pc_out = c_new.mutable_data();
+  T* ps = saved.mutable_data();
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+    for (py::ssize_t b = 0; b < B; ++b) {
+      const T* xi = pgi + b * 4 * H;
+      const T* xh = pgh + b * 4 * H;
+      const T* cb = pc + b * H;
+      T* s = ps + b * 5 * H;
+      for (py::ssize_t j = 0; j < H; ++j) {
+        const T i = sigmoid(xi[j] + xh[j]);
+        const T f = sigmoid(xi[H + j] + xh[H + j]);
+        const T g = std::tanh(xi[2 * H + j] + xh[2 * H + j]);
+        const T o = sigmoid(xi[3 * H + j] + xh[3 * H + j]);
+        const T cn = f * cb[j] + i * g;
+        const T tc = std::tanh(cn);
+        pc_out[b * H + j] = cn;
+        ph_out[b * H + j] = o * tc;
+        s[j] = i;
+        s[H + j] = f;
+        s[2 * H + j] = g;
+        s[3 * H + j] = o;
+        s[4 * H + j] = tc;
+      }
+    }
+  }
+  return py::make_tuple(h_new, c_new, saved);
+}
+
+// Returns (d gates, d c) for the upstream gradients gh_out of h' and gc_out of c'; d gates is the
+// gradient of both gi and gh.
+template <typename T>
+py::tuple lstm_gates_bwd(carray<T> saved, carray<T> c, carray<T> gh_out, carray<T> gc_out) {
+  check_same("lstm_cell backward", c, gh_out, "c and the gradient of h differ in shape");
+  check_same("lstm_cell backward", c, gc_out, "c and the gradient of c differ in shape");
+  const py::ssize_t B = c.shape(0), H = c.ndim() == 2 ? c.shape(1) : 0;
+  if (c.ndim() != 2 || saved.ndim() != 2 || saved.shape(0) != B || saved.shape(1) != 5 * H)
+    fail("lstm_cell backward", "expected saved (B, 5H) for c (B, H), got saved " +
+                                   shape_str(saved) + ", c " + shape_str(c));
+  carray<T> dgates({B, 4 * H});
+  carray<T> dc({B, H});
+  const T* ps = saved.data();
+  const T* pc = c.data();
+  const T* pgh = gh_out.data();
+  const T* pgc = gc_out.data();
+  T* pd = dgates.mutable_data();
+  T* pdc = dc.mutable_data();
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for if (worth_parallel(B * H * 8))
+    for (py::ssize_t b = 0; b < B; ++b) {
+      const T* s = ps + b * 5 * H;
+      T* d = pd + b * 4 * H;
+      for (py::ssize_t j = 0; j < H; ++j) {
+        const py::ssize_t k = b * H + j;
+        const T i = s[j], f = s[H + j], g = s[2 * H + j], o = s[3 * H + j], tc = s[4 * H + j];
+        const T dcn = pgc[k] + pgh[k] * o * (T(1) - tc * tc);
+        d[j] = dcn * g * i * (T(1) - i);
+        d[H + j] = dcn * pc[k] * f * (T(1) - f);
+        d[2 * H + j] = dcn * i * (T(1) - g * g);
+        d[3 * H + j] = pgh[k] * tc * o * (T(1) - o);
+        pdc[k] = dcn * f;
+      }
+    }
+  }
+  return py::make_tuple(dgates, dc);
+}
+
+template <typename T>
+void bind_rnn(py::module_& m) {
+  m.def("gru_gates_fwd", &gru_gates_fwd<T>, py::arg("gi"), py::arg("gh"), py::arg("h"));
+  m.def("gru_gates_bwd", &gru_gates_bwd<T>, py::arg("saved"), py::arg("h"), py::arg("gy"));
+  m.def("lstm_gates_fwd", &lstm_gates_fwd<T>, py::arg("gi"), py::arg("gh"), py::arg("c"));
+  m.def("lstm_gates_bwd", &lstm_gates_bwd<T>, py::arg("saved"), py::arg("c"), py::arg("gh_out"),
+        py::arg("gc_out"));
+}
+
+}  // namespace
+
+void init_rnn(py::module_& m) {
+  // float first: pybind11 tries overloads in order, and must not convert float32 to double.
+  bind_rnn<float>(m);
+  bind_rnn<double>(m);
+}
+
 }  // namespace pydyfast
