@@ -1,0 +1,70 @@
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d (no parameters)."""
+from .. import functional as F
+from .module import Module
+
+
+class _Pool(Module):
+    """Stores its options (PyTorch's names and defaults) and passes them to ``function``."""
+
+    options = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        name = type(self).__name__
+        if len(args) > len(self.options):
+            raise TypeError(f"{name}: takes at most {len(self.options)} arguments, got "
+                            f"{len(args)}")
+        values = dict(self.options)
+        values.update(zip((k for k, _ in self.options), args))
+        unknown = set(kwargs) - set(values)
+        if unknown:
+            raise TypeError(f"{name}: unexpected arguments {sorted(unknown)}")
+        values.update(kwargs)
+        missing = [k for k, default in self.options
+                   if default is None and k != "stride" and values[k] is None]
+        if missing:
+            raise TypeError(f"{name}: missing required argument(s) {missing}")
+        for k, v in values.items():
+            object.__setattr__(self, k, v)
+
+    def forward(self, input):  # noqa: A002
+        return type(self).function(input, **{k: getattr(self, k) for k, _ in self.options})
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={getattr(self, k)}" for k, _ in self.options)
+
+
+_MAX = (("kernel_size", None), ("stride", None), ("padding", 0), ("dilation", 1),
+        ("ceil_mode", False))
+_AVG = (("kernel_size", None), ("stride", None), ("padding", 0), ("ceil_mode", False),
+        ("count_include_pad", True))
+
+
+class MaxPool1d(_Pool):
+    """Max over windows along L: (N, C, L) -> (N, C, L_out)."""
+    options, function = _MAX, staticmethod(F.max_pool1d)
+
+
+class MaxPool2d(_Pool):
+    """Max over KH x KW windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
+    options, function = _MAX, staticmethod(F.max_pool2d)
+
+
+class AvgPool1d(_Pool):
+    """Mean over windows along L: (N, C, L) -> (N, C, L_out)."""
+    options, function = _AVG, staticmethod(F.avg_pool1d)
+
+
+class AvgPool2d(_Pool):
+    """Mean over KH x KW windows: (N, C, H, W) -> (N, C, H_out, W_out)."""
+    options, function = _AVG, staticmethod(F.avg_pool2d)
+
+
+class AdaptiveAvgPool1d(_Pool):
+    """Mean over adaptive bins: (N, C, L) -> (N, C, output_size)."""
+    options, function = (("output_size", None),), staticmethod(F.adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_Pool):
+    """Mean over adaptive bins: (N, C, H, W) -> (N, C, *output_size)."""
+    options, function = (("output_size", None),), staticmethod(F.adaptive_avg_pool2d)
