@@ -29,8 +29,8 @@ def main(argv=None, framework=None):
     def draw_forecast(ax):
         ax.plot(y_test[:, 0], color="tab:red", lw=0.8, label="series")
         ax.plot(forecast[:, 0], color="tab:blue", lw=0.8, ls="-.", label="GRU forecast")
-        ax.set(xlabel="test step", ylabel="value")
-        ax.legend(loc="upper right")
+        ax.set(xlabel="test step", ylabel="value", ylim=(-2, 1.6))
+        ax.legend(loc="upper center", ncol=2, fontsize=8)
 
     path = common.save_curves(common.plot_path(args, "ts_prediction"),
                               f"{fw.name}: GRU forecasting a noisy sine series",

@@ -10,19 +10,26 @@ import numpy as np
 import pytest
 
 import pydyfast.nn
+import pydyfast.nn.functional
 
 FRAMEWORKS = ["pydyfast", "torch"]
-NEEDS = {  # pydyfast.nn names each example uses
-    "mnist": ["Linear", "ReLU", "Conv2d", "MaxPool2d", "CrossEntropyLoss"],
-    "dropout_bn": ["Linear", "ReLU", "Dropout", "BatchNorm1d", "CrossEntropyLoss"],
+NEEDS = {  # what each example uses from pydyfast.nn (and pydyfast.nn.functional, F.)
+    "mnist": ["Linear", "ReLU", "Conv2d", "MaxPool2d", "F.cross_entropy"],
+    "dropout_bn": ["Linear", "ReLU", "Dropout", "BatchNorm1d", "F.cross_entropy"],
     "ts_prediction": ["GRU", "Linear", "MSELoss"],
-    "transformer": ["Embedding", "Linear", "LayerNorm", "ReLU", "CrossEntropyLoss"],
+    "transformer": ["Embedding", "Linear", "ReLU", "F.layer_norm", "F.softmax",
+                    "F.cross_entropy"],
 }
+
+
+def _has(name):
+    namespace, _, attr = name.rpartition(".")
+    return hasattr(pydyfast.nn.functional if namespace else pydyfast.nn, attr)
 
 
 def run(name, framework, tmp_path, *argv):
     if framework == "pydyfast":
-        missing = [n for n in NEEDS.get(name, []) if not hasattr(pydyfast.nn, n)]
+        missing = [n for n in NEEDS.get(name, []) if not _has(n)]
         if missing:
             pytest.skip(f"pydyfast.nn lacks {missing} on this branch")
     plot = tmp_path / f"{name}.png"
