@@ -1,0 +1,117 @@
+// Vectorisable math for the row kernels (softmax, cross-entropy, norms; attention may share it).
+//
+// gcc 12 calls glibc's SIMD expf/exp only under -ffast-math, which pydyfast never uses (it
+// assumes no infinities, and masks are -inf). So exp is written here as branch-free scalar code
+// that the loop vectoriser turns into SIMD: Cephes-style range reduction exp(x) = 2^n * exp(r),
+// n = round(x / ln 2), |r| <= ln2 / 2, a polynomial (float) or Pade form (double) for exp(r),
+// and 2^n added straight into the exponent bits. Selects (not branches) handle the edges:
+// x below the smallest normal result -> 0 (so exp(-inf) = 0), above the largest -> +inf,
+// nan -> nan. Error: about 1 ulp (float) and 2 ulp (double) on normal results; results in the
+// subnormal range are flushed to 0.
+//
+// Reductions: without -ffast-math gcc does not reorder a floating-point sum, so a plain loop
+// never vectorises; `#pragma omp simd reduction(...)` gives it that permission for one loop
+// (active with -fopenmp; without OpenMP the pragma is ignored and the loop stays scalar).
+#pragma once
+// The selects in vexp (x < lo ? 0 : y) become SIMD blends only when gcc may evaluate both sides
+// of a floating-point comparison without caring about FP exception flags; with the default
+// -ftrapping-math every loop that calls vexp stays scalar ("control flow in loop"). No result
+// changes: infinities, nan and signed zeros keep their IEEE meaning (unlike -ffast-math).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+#include <cstdint>
+#include <limits>
+
+#include "common.h"
+
+namespace pydyfast {
+
+// __builtin_bit_cast (gcc >= 11, clang >= 9), not memcpy: a memcpy through a local stops the
+// vectoriser ("no vectype"), a bit cast is a plain register move.
+template <typename To, typename From>
+inline To bit_cast_value(From v) {
+  static_assert(sizeof(To) == sizeof(From), "bit_cast_value: sizes differ");
+  return __builtin_bit_cast(To, v);
+}
+
+inline float vexp(float x) {
+  // 1.5 * 2^23: adding it rounds to an integer that then sits in the low mantissa bits.
+  const float shifter = 12582912.0f;
+  const float t = x * 1.44269504088896341f + shifter;
+  const float n = t - shifter;
+  float r = x - n * 0.693359375f;  // ln 2 split in two parts (Cephes) keeps r exact
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  // n << 23 comes out of t's mantissa; the shift drops t's own exponent bits.
+  const std::uint32_t scale = bit_cast_value<std::uint32_t>(t) << 23;
+  const float y = bit_cast_value<float>(bit_cast_value<std::uint32_t>(p) + scale);
+  const float big = x > 88.7228f ? std::numeric_limits<float>::infinity() : y;
+  const float out = x < -87.3365f ? 0.0f : big;
+  return x != x ? x : out;
+}
+
+inline double vexp(double x) {
+  const double shifter = 6755399441055744.0;  // 1.5 * 2^52
+  const double t = x * 1.4426950408889634074 + shifter;
+  const double n = t - shifter;
+  double r = x - n * 6.93145751953125e-1;
+  r = r - n * 1.42860682030941723212e-6;
+  const double rr = r * r;
+  // Cephes exp: exp(r) = 1 + 2 r P(r^2) / (Q(r^2) - r P(r^2))
+  double p = 1.26177193074810590878e-4;
+  p = p * rr + 3.02994407707441961300e-2;
+  p = p * rr + 9.99999999999999999910e-1;
+  p = p * r;
+  double q = 3.00198505138664455042e-6;
+  q = q * rr + 2.52448340349684104192e-3;
+  q = q * rr + 2.27265548208155028766e-1;
+  q = q * rr + 2.00000000000000000009e0;
+  const double e = 1.0 + 2.0 * (p / (q - p));
+  const std::uint64_t scale = bit_cast_value<std::uint64_t>(t) << 52;
+  const double y = bit_cast_value<double>(bit_cast_value<std::uint64_t>(e) + scale);
+  const double big = x > 709.78 ? std::numeric_limits<double>::infinity() : y;
+  const double out = x < -708.39 ? 0.0 : big;
+  return x != x ? x : out;
+}
+
+// max over x[0..n) (n >= 1)
+template <typename T>
+inline T row_max(const T* x, std::int64_t n) {
+  T m = x[0];
+#pragma omp simd reduction(max : m)
+  for (std::int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+template <typename T>
+inline T row_sum(const T* x, std::int64_t n) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (std::int64_t i = 0; i < n; ++i) s += x[i];
+  return s;
+}
+
+template <typename T>
+inline T row_dot(const T* a, const T* b, std::int64_t n) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (std::int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Runs fn(row) for every row, in parallel over rows when the whole job (rows * row_length
+// element-operations) is big enough to pay for waking the OpenMP threads.
+template <typename F>
+inline void for_each_row(std::int64_t rows, std::int64_t row_length, F&& fn) {
+#pragma omp parallel for schedule(static) if (worth_parallel(rows * row_length))
+  for (std::int64_t r = 0; r < rows; ++r) fn(r);
+}
+
+}  // namespace pydyfast
