@@ -85,18 +85,20 @@ def _pyplot():
     return plt
 
 
-def save_curves(path, title, curves, ylabel="accuracy", loss=None, extra=None):
-    """Learning curves as a small PNG: ``loss`` (epoch -> value list) on the left, the named
-    ``curves`` ({label: values per epoch}) on the right; ``extra(ax)`` may draw a third panel.
-    Returns the path written."""
+def save_curves(path, title, curves, ylabel="accuracy", losses=None, extra=None):
+    """Learning curves as a small PNG: ``losses`` ({label: training loss per epoch}) on the
+    left, the named ``curves`` ({label: values per epoch}) on the right; ``extra(ax)`` may draw
+    a third panel. Returns the path written."""
     plt = _pyplot()
-    panels = 1 + (loss is not None) + (extra is not None)
+    panels = 1 + (losses is not None) + (extra is not None)
     fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.2), dpi=80)
     axes = np.atleast_1d(axes)
     k = 0
-    if loss is not None:
-        axes[0].plot(np.arange(1, len(loss) + 1), loss, color="tab:gray")
+    if losses is not None:
+        for label, values in losses.items():
+            axes[0].plot(np.arange(1, len(values) + 1), values, label=label)
         axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
+        axes[0].legend()
         k = 1
     for label, values in curves.items():
         axes[k].plot(np.arange(1, len(values) + 1), values, marker=".", label=label)

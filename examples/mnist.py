@@ -25,7 +25,7 @@ def main(argv=None, framework=None):
         data[0], data[1] = data[0][:args.limit], data[1][:args.limit]
     print(f"data: {description}; {len(data[0])} train / {len(data[2])} test images")
     names = ["mlp", "lenet"] if args.model == "both" else [args.model]
-    histories, curves, losses = {}, {}, {}
+    histories, curves = {}, {}
     for name in names:
         fw.manual_seed(args.seed)
         model = fw.to_device(BUILDERS[name](fw))
@@ -36,7 +36,8 @@ def main(argv=None, framework=None):
         print(f"{name}: final test accuracy {histories[name]['test'][-1]:.4f}")
     path = common.save_curves(common.plot_path(args, "mnist"),
                               f"{fw.name}: MLP and LeNet-5 on {description.split(' (')[0]}",
-                              curves, loss=histories[names[0]]["loss"])
+                              curves,
+                              losses={n: h["loss"] for n, h in histories.items()})
     print(f"plot: {path}")
     return histories
 

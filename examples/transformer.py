@@ -35,7 +35,7 @@ def main(argv=None, framework=None):
     path = common.save_curves(common.plot_path(args, "transformer"),
                               f"{fw.name}: 1-layer Transformer, {description.split(' (')[0]}",
                               {"train": history["train"], "test": history["test"]},
-                              loss=history["loss"])
+                              losses={"transformer": history["loss"]})
     print(f"plot: {path}")
     return history
 

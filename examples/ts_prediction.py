@@ -35,7 +35,8 @@ def main(argv=None, framework=None):
     path = common.save_curves(common.plot_path(args, "ts_prediction"),
                               f"{fw.name}: GRU forecasting a noisy sine series",
                               {"train": history["train"], "test": history["test"]},
-                              ylabel="MSE", loss=history["loss"], extra=draw_forecast)
+                              ylabel="MSE", losses={"GRU": history["loss"]},
+                              extra=draw_forecast)
     print(f"plot: {path}")
     return history
 

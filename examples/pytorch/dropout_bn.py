@@ -1,4 +1,5 @@
-"""``python -m examples.pytorch.dropout_bn``: ``examples.dropout_bn`` on PyTorch (same model, data and loop)."""
+"""``python -m examples.pytorch.dropout_bn``: ``examples.dropout_bn`` on PyTorch (same model, data
+and training loop)."""
 import sys
 
 from examples.dropout_bn import main

@@ -1,4 +1,5 @@
-"""``python -m examples.pytorch.mnist``: ``examples.mnist`` on PyTorch (same model, data and loop)."""
+"""``python -m examples.pytorch.mnist``: ``examples.mnist`` on PyTorch (same model, data
+and training loop)."""
 import sys
 
 from examples.mnist import main

@@ -1,4 +1,5 @@
-"""``python -m examples.pytorch.transformer``: ``examples.transformer`` on PyTorch (same model, data and loop)."""
+"""``python -m examples.pytorch.transformer``: ``examples.transformer`` on PyTorch (same model, data
+and training loop)."""
 import sys
 
 from examples.transformer import main
