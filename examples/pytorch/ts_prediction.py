@@ -1,5 +1,5 @@
-"""``python -m examples.pytorch.ts_prediction``: ``examples.ts_prediction`` on PyTorch (same model, data
-and training loop)."""
+"""``python -m examples.pytorch.ts_prediction``: ``examples.ts_prediction`` on PyTorch (same
+model, data and training loop)."""
 import sys
 
 from examples.ts_prediction import main
