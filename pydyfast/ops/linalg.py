@@ -10,13 +10,21 @@ def _swap_last(a):
     return a.swapaxes(-1, -2)
 
 
+def _rows_matmul(xp, a, b):
+    """``a @ b``; an N-d ``a`` times a 2-d ``b`` as one GEMM over a's flattened rows (numpy
+    would run one small GEMM per batch slice)."""
+    if b.ndim == 2 and a.ndim > 2:
+        return xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
+    return xp.matmul(a, b)
+
+
 class MatMul(Function):
     """y = a @ b. Gradients: ga = gy @ b^T, gb = a^T @ gy (batch axes summed by the engine)."""
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return array_module(a).matmul(a, b)
+        return _rows_matmul(array_module(a), a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -33,10 +41,14 @@ class MatMul(Function):
             g2 = xp.expand_dims(g2, -2)
         ga = gb = None
         if need_a:
-            ga = xp.matmul(g2, _swap_last(b2))
+            ga = _rows_matmul(xp, g2, _swap_last(b2))
             if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,)
                 ga = ga.reshape(-1, a.shape[0]).sum(axis=0)
-        if need_b:
+        if need_b and b.ndim == 2 and a.ndim > 2:
+            # A weight shared across batch axes (x @ W^T in Linear): one GEMM over the flattened
+            # rows, instead of a (batch, k, n) stack of products for the engine to sum.
+            gb = xp.matmul(_swap_last(a.reshape(-1, a.shape[-1])), g2.reshape(-1, g2.shape[-1]))
+        elif need_b:
             gb = xp.matmul(_swap_last(a2), g2)
             if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,)
                 gb = gb.reshape(-1, b.shape[0]).sum(axis=0)
