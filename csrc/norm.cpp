@@ -30,6 +30,64 @@ carray<T> vector_of(std::int64_t n) {
   return carray<T>(std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
 }
 
+// One row of the forward; compiled per SIMD width (PYDYFAST_SIMD_CLONES) like softmax's rows.
+template <typename T, bool Center>
+PYDYFAST_SIMD_CLONES void norm_forward_row(const T* xr, const T* wp, const T* bp, T* yr,
+                                           T* mean_out, T* rstd_out, std::int64_t D, T eps) {
+  const T mu = Center && D > 0 ? row_sum(xr, D) / T(D) : T(0);
+  T ss = 0;
+#pragma omp simd reduction(+ : ss)
+  for (std::int64_t i = 0; i < D; ++i) ss += (xr[i] - mu) * (xr[i] - mu);
+  const T rs = T(1) / std::sqrt(ss / T(D) + eps);
+  *mean_out = mu;
+  *rstd_out = rs;
+  if (wp && bp) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs * wp[i] + bp[i];
+  } else if (wp) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs * wp[i];
+  } else if (bp) {
+#pragma omp simd
+    for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs + bp[i];
+  } else {
+#pragma omp simd
+    for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs;
+  }
+}
+
+// One row of the backward (see norm_backward); gw_acc/gb_acc are null when not accumulating.
+template <typename T, bool Center>
+PYDYFAST_SIMD_CLONES void norm_backward_row(const T* gr, const T* xr, const T* wp, T* out, T mu,
+                          T rs, T* gw_acc, T* gb_acc, std::int64_t D) {
+  T sum_h = 0, sum_hx = 0;
+#pragma omp simd reduction(+ : sum_h, sum_hx)
+  for (std::int64_t i = 0; i < D; ++i) {
+    const T h = wp ? gr[i] * wp[i] : gr[i];
+    sum_h += h;
+    sum_hx += h * (xr[i] - mu) * rs;
+  }
+  const T c_mean = Center ? sum_h / T(D) : T(0);
+  const T c_xhat = sum_hx / T(D);
+  if (gw_acc) {  // gweight/gbias sums ride along with the gx pass (row in L1)
+#pragma omp simd
+    for (std::int64_t i = 0; i < D; ++i) {
+      const T xhat = (xr[i] - mu) * rs;
+      const T h = wp ? gr[i] * wp[i] : gr[i];
+      out[i] = rs * (h - c_mean - xhat * c_xhat);
+      gw_acc[i] += gr[i] * xhat;
+      gb_acc[i] += gr[i];
+    }
+  } else {
+#pragma omp simd
+    for (std::int64_t i = 0; i < D; ++i) {
+      const T xhat = (xr[i] - mu) * rs;
+      const T h = wp ? gr[i] * wp[i] : gr[i];
+      out[i] = rs * (h - c_mean - xhat * c_xhat);
+    }
+  }
+}
+
 // mean = sum(x) / D (0 for RMS), rstd = 1 / sqrt(sum((x - mean)^2) / D + eps),
 // y = (x - mean) * rstd * weight + bias. Returns (y, mean, rstd); mean is (rows,).
 template <typename T, bool Center>
@@ -50,28 +108,7 @@ py::tuple norm_forward(carray<T> x, std::optional<carray<T>> weight,
   {
     py::gil_scoped_release release;
     for_each_row(rows, D, [&](std::int64_t r) {
-      const T* xr = xp + r * D;
-      T* yr = yp + r * D;
-      const T mu = Center && D > 0 ? row_sum(xr, D) / T(D) : T(0);
-      T ss = 0;
-#pragma omp simd reduction(+ : ss)
-      for (std::int64_t i = 0; i < D; ++i) ss += (xr[i] - mu) * (xr[i] - mu);
-      const T rs = T(1) / std::sqrt(ss / T(D) + T(eps));
-      meanp[r] = mu;
-      rstdp[r] = rs;
-      if (wp && bp) {
-#pragma omp simd
-        for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs * wp[i] + bp[i];
-      } else if (wp) {
-#pragma omp simd
-        for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs * wp[i];
-      } else if (bp) {
-#pragma omp simd
-        for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs + bp[i];
-      } else {
-#pragma omp simd
-        for (std::int64_t i = 0; i < D; ++i) yr[i] = (xr[i] - mu) * rs;
-      }
+      norm_forward_row<T, Center>(xp + r * D, wp, bp, yp + r * D, meanp + r, rstdp + r, D, T(eps));
     });
   }
   return py::make_tuple(y, mean, rstd);
@@ -120,39 +157,9 @@ py::tuple norm_backward(carray<T> gy, carray<T> x, carray<T> mean, carray<T> rst
       T* gw_acc = accumulate ? partial.data() + static_cast<std::size_t>(tid) * 2 * D : nullptr;
       T* gb_acc = accumulate ? gw_acc + D : nullptr;
 #pragma omp for schedule(static)
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const T* gr = gp + r * D;
-        const T* xr = xp + r * D;
-        T* out = gxp + r * D;
-        const T mu = meanp[r];
-        const T rs = rstdp[r];
-        T sum_h = 0, sum_hx = 0;
-#pragma omp simd reduction(+ : sum_h, sum_hx)
-        for (std::int64_t i = 0; i < D; ++i) {
-          const T h = wp ? gr[i] * wp[i] : gr[i];
-          sum_h += h;
-          sum_hx += h * (xr[i] - mu) * rs;
-        }
-        const T c_mean = Center ? sum_h / T(D) : T(0);
-        const T c_xhat = sum_hx / T(D);
-        if (accumulate) {  // gweight/gbias sums ride along with the gx pass (row in L1)
-#pragma omp simd
-          for (std::int64_t i = 0; i < D; ++i) {
-            const T xhat = (xr[i] - mu) * rs;
-            const T h = wp ? gr[i] * wp[i] : gr[i];
-            out[i] = rs * (h - c_mean - xhat * c_xhat);
-            gw_acc[i] += gr[i] * xhat;
-            gb_acc[i] += gr[i];
-          }
-        } else {
-#pragma omp simd
-          for (std::int64_t i = 0; i < D; ++i) {
-            const T xhat = (xr[i] - mu) * rs;
-            const T h = wp ? gr[i] * wp[i] : gr[i];
-            out[i] = rs * (h - c_mean - xhat * c_xhat);
-          }
-        }
-      }
+      for (std::int64_t r = 0; r < rows; ++r)
+        norm_backward_row<T, Center>(gp + r * D, xp + r * D, wp, gxp + r * D, meanp[r], rstdp[r],
+                                     gw_acc, gb_acc, D);
     }
   }
   py::object gw = py::none(), gb = py::none();
