@@ -14,14 +14,14 @@ means the compiled kernel is faster); "-" marks a framework that is missing or c
 import argparse
 import importlib
 import json
-import os
 import pkgutil
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from .worker import run_worker, write_json
 
 FRAMEWORKS = ("pydyfast", "numpy", "torch")
 PASSES = ("forward", "backward")
@@ -125,18 +125,17 @@ def worker(framework, families, device, threads, warmup, repeat):
 
 def _run_worker(framework, args):
     """One framework in its own process with its thread pools limited; {} if it fails."""
-    n = str(args.threads)
-    env = dict(os.environ, OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n,
-               PYDYFAST_KERNELS="numpy" if framework == "numpy" else "native")
-    cmd = [sys.executable, "-m", "pydyfast.bench.kernels", "--worker", framework,
-           "--device", args.device, "--threads", n, "--repeat", str(args.repeat),
-           "--warmup", str(args.warmup)] + [a for f in args.family or () for a in ("--family", f)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        print(f"pydyfast.bench kernels: the {framework} worker failed:\n{proc.stderr[-2000:]}",
+    worker_args = [framework, "--device", args.device, "--threads", args.threads,
+                   "--repeat", args.repeat, "--warmup", args.warmup]
+    worker_args += [a for f in args.family or () for a in ("--family", f)]
+    figures, stderr = run_worker(
+        "kernels", worker_args, args.threads,
+        env={"PYDYFAST_KERNELS": "numpy" if framework == "numpy" else "native"})
+    if figures is None:
+        print(f"pydyfast.bench kernels: the {framework} worker failed:\n{stderr[-2000:]}",
               file=sys.stderr)
         return {}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def _ratio(a, b):
@@ -211,10 +210,8 @@ def main(argv=None):
           f"median of {args.repeat} after {args.warmup} warm-up; ratios are time ratios "
           f"(below 1: compiled faster)")
     print(table(rows))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"device": args.device, "threads": args.threads, "repeat": args.repeat,
-                       "warmup": args.warmup, "rows": rows}, f, indent=1)
+    write_json(args.json, {"device": args.device, "threads": args.threads,
+                           "repeat": args.repeat, "warmup": args.warmup, "rows": rows})
     return 0
 
 

@@ -7,13 +7,13 @@ Each framework runs in its own process with its thread pools limited to --thread
 """
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from .worker import run_worker
 
 SHAPES = [("conv1.weight", (6, 1, 5, 5)), ("conv1.bias", (6,)), ("conv2.weight", (16, 6, 5, 5)),
           ("conv2.bias", (16,)), ("fc1.weight", (120, 400)), ("fc1.bias", (120,)),
@@ -102,14 +102,12 @@ def main(argv=None):
     if args.worker:
         print(json.dumps(_measure(args.worker, args.steps, args.threads)))
         return 0
-    n = str(args.threads)
-    env = dict(os.environ, OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)
     result = {}
     for fw in ("pydyfast", "torch"):
-        out = subprocess.run([sys.executable, "-m", "pydyfast.bench.lenet_step", "--worker", fw,
-                              "--steps", str(args.steps), "--threads", n], env=env,
-                             capture_output=True, text=True, check=True).stdout
-        result[fw] = json.loads(out.strip().splitlines()[-1])
+        result[fw], stderr = run_worker("lenet_step", [fw, "--steps", args.steps, "--threads",
+                                                      args.threads], args.threads)
+        if result[fw] is None:
+            raise RuntimeError(f"lenet_step worker {fw} failed:\n{stderr[-3000:]}")
     print(f"LeNet-5 training step, batch 256, float32, {args.threads} threads, median of "
           f"{args.steps}: pydyfast {result['pydyfast']:.4f} s, torch {result['torch']:.4f} s, "
           f"ratio {result['pydyfast'] / result['torch']:.2f}")

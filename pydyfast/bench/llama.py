@@ -17,9 +17,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+from .worker import run_worker, write_json
 
 
 def _numpy_decoder(config, w):
@@ -137,20 +138,15 @@ def _worker(framework, tokens, repeat):
 
 
 def run(frameworks, tokens, repeat, threads=None):
-    env = dict(os.environ)
-    if threads:
-        env.update({k: str(threads) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                              "MKL_NUM_THREADS")})
     results = {}
     for fw in frameworks:
-        cmd = [sys.executable, "-m", "pydyfast.bench.llama", "--worker", fw,
-               "--tokens", str(tokens), "--repeat", str(repeat)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if proc.returncode != 0:
-            if fw == "torch" and "No module named 'torch'" in proc.stderr:
+        figures, stderr = run_worker("llama", [fw, "--tokens", tokens, "--repeat", repeat],
+                                     threads)
+        if figures is None:
+            if fw == "torch" and "No module named 'torch'" in stderr:
                 continue
-            raise RuntimeError(f"llama worker {fw} failed:\n{proc.stderr}")
-        results[fw] = json.loads(proc.stdout.strip().splitlines()[-1])
+            raise RuntimeError(f"llama worker {fw} failed:\n{stderr}")
+        results[fw] = figures
     return results
 
 
@@ -180,9 +176,7 @@ def main(argv=None):
     for fw, r in res.items():
         same = r["ids"] == res["pydyfast"]["ids"] if "pydyfast" in res else "-"
         print(f"{fw:<12}{r['tokens_per_s']:>10.1f}{r['tokens_per_s'] / base:>10.2f}  {same}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+    write_json(args.json, res)
     return 0
 
 

@@ -8,9 +8,10 @@ and PyTorch (same chain, with autograd) run beside it, each in its own process.
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
+
+from .worker import run_worker, write_json
 
 CHAIN = 60  # ops per chain; 10 repetitions of the 6-op pattern below
 
@@ -73,14 +74,12 @@ def _worker(framework, repeat, inner):
 def run(frameworks, repeat, inner):
     results = {}
     for fw in frameworks:
-        cmd = [sys.executable, "-m", "pydyfast.bench.overhead", "--worker", fw,
-               "--repeat", str(repeat), "--inner", str(inner)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            if "No module named" in proc.stderr:
+        figures, stderr = run_worker("overhead", [fw, "--repeat", repeat, "--inner", inner])
+        if figures is None:
+            if "No module named" in stderr:
                 continue  # framework not installed
-            raise RuntimeError(f"overhead worker {fw} failed:\n{proc.stderr}")
-        results[fw] = json.loads(proc.stdout.strip().splitlines()[-1])["us_per_op"]
+            raise RuntimeError(f"overhead worker {fw} failed:\n{stderr}")
+        results[fw] = figures["us_per_op"]
     return results
 
 
@@ -105,9 +104,7 @@ def main(argv=None):
     if "torch" in res:
         res["ratio_pydyfast_torch"] = res["pydyfast"] / res["torch"]
         print(f"pydyfast/torch = {res['ratio_pydyfast_torch']:.2f} (target <= 2.0)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+    write_json(args.json, res)
     return 0
 
 

@@ -21,11 +21,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from .worker import run_worker, write_json
 
 MODELS = ("mlp", "lenet", "transformer", "gru")
 FRAMEWORKS = ("pydyfast", "torch", "pydynet")
@@ -118,17 +119,14 @@ def _worker(framework, name, steps, warmup, threads, budget):
 
 def run_one(framework, name, steps, warmup, threads, budget):
     """One worker process; None when the framework is not installed."""
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
-               MKL_NUM_THREADS=str(threads))
-    cmd = [sys.executable, "-m", "pydyfast.bench.train", "--worker", framework, "--model", name,
-           "--steps", str(steps), "--warmup", str(warmup), "--threads", str(threads),
-           "--budget", str(budget)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        if f"No module named '{framework}'" in proc.stderr:
+    figures, stderr = run_worker("train", [framework, "--model", name, "--steps", steps,
+                                           "--warmup", warmup, "--threads", threads,
+                                           "--budget", budget], threads)
+    if figures is None:
+        if f"No module named '{framework}'" in stderr:
             return None
-        raise RuntimeError(f"train worker {framework}/{name} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"train worker {framework}/{name} failed:\n{stderr[-3000:]}")
+    return figures
 
 
 def _ratio(a, b):
@@ -191,10 +189,7 @@ def main(argv=None):
         results[name] = {"runs": {fw: run_one(fw, name, args.steps, args.warmup, args.threads,
                                               args.budget) for fw in args.framework}}
     print(report(results, args.threads, args.steps))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "steps": args.steps, "results": results}, f,
-                      indent=2)
+    write_json(args.json, {"threads": args.threads, "steps": args.steps, "results": results})
     return 0
 
 
