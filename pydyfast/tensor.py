@@ -3,7 +3,7 @@ import numpy as np
 
 from . import dtypes
 from .backend import engine as _engine
-from .cuda import CPU, Device, device_of, to_device
+from .cuda import CPU, Device, device_of
 
 
 class _Size(int):
