@@ -161,13 +161,18 @@ def _zeros_for(meta):
     return xp.zeros(shape, dtype)
 
 
-def _accumulate_leaf(t, g):
+def _accumulate_leaf(t, g, handed):
+    """Add ``g`` to ``t.grad``. ``handed`` holds the ids of the arrays this backward already
+    gave away (and the caller's own gradient): those, and views, are copied before a leaf keeps
+    them, since backward may hand one array to several inputs (x + y) and optimisers and
+    clip_grad_norm_ modify .grad in place. A fresh array (most gradients) is kept as it is."""
     if g.shape != t.data.shape:
         g = unbroadcast(g, t.data.shape)
     if t.grad is None:
-        # A copy: backward may hand the same array to several inputs (x + y), and optimisers
-        # and clip_grad_norm_ modify .grad in place.
-        t.grad = _new_tensor(g.copy(), False, None, 0)
+        if g.base is not None or id(g) in handed:
+            g = g.copy()
+        handed.add(id(g))
+        t.grad = _new_tensor(g, False, None, 0)
     else:
         t.grad = _new_tensor(t.grad.data + g, False, None, 0)
 
@@ -181,7 +186,7 @@ def backward(root, grad, retain_graph=False):
     top = root.grad_fn
     if top is None:
         if root.requires_grad:
-            _accumulate_leaf(root, grad)
+            _accumulate_leaf(root, grad, {id(grad)})
         return
     # Pass 1: count, for every node reachable from the root, the edges that will feed it.
     pending = {top: 0}
@@ -207,6 +212,7 @@ def backward(root, grad, retain_graph=False):
              [grad if i == root._output_nr else None for i in range(top.n_outputs)]}
     ready = [top]
     epoch = _inplace_epoch[0]
+    handed = {id(grad)}  # arrays given to leaves so far; the caller's gradient is not ours
     while ready:
         node = ready.pop()
         inputs = node.inputs
@@ -240,7 +246,7 @@ def backward(root, grad, retain_graph=False):
             f = t.grad_fn
             if f is None:
                 if g is not None and t.requires_grad:
-                    _accumulate_leaf(t, g)
+                    _accumulate_leaf(t, g, handed)
                 continue
             if g is not None:
                 if g.shape != t.data.shape:

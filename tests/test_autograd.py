@@ -49,6 +49,16 @@ def test_shared_gradients_are_not_aliased():
     np.testing.assert_array_equal(y.grad.numpy(), [1, 1])
 
 
+def test_leaf_grad_does_not_alias_the_callers_gradient():
+    x = pdf.Tensor([1.0, 2.0], requires_grad=True)
+    g = np.array([3.0, 4.0], np.float32)
+    x.backward(pdf.from_numpy(g))
+    y = x.reshape(2, 1)  # a view-returning backward
+    y.backward(pdf.Tensor([[1.0], [1.0]]))
+    g[:] = 0
+    np.testing.assert_array_equal(x.grad.numpy(), [4, 5])
+
+
 def test_graph_freed_after_backward_and_second_backward_raises():
     x = pdf.Tensor([1.0, 2.0], requires_grad=True)
     y = (x.exp() * 2).sum()
