@@ -50,9 +50,4 @@ inline std::string shape_str(const py::array& a) {
   throw std::invalid_argument(op + ": " + what);
 }
 
-template <typename T>
-carray<T> empty_like_shape(const std::vector<py::ssize_t>& shape) {
-  return carray<T>(shape);
-}
-
 }  // namespace pydyfast

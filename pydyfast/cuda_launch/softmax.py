@@ -11,45 +11,43 @@ def _rows(x):
     return (x.size // n if n else 0), n
 
 
-def _softmax(x, log):
+def _softmax(fwd, x):
     import cupy as cp
     y = cp.empty_like(x)
     rows, n = _rows(x)
     if rows and n:
-        kernel(FAMILY, "softmax_fwd", x.dtype)((rows,), (row_block(n),),
-                                                (x, y, np.int64(rows), np.int64(n), np.int32(log)))
+        fwd((rows,), (row_block(n),), (x, y, np.int64(n)))
     return y
 
 
-def _softmax_backward(y, gy, log):
+def _softmax_backward(bwd, y, gy):
     import cupy as cp
     gx = cp.empty_like(y)
     rows, n = _rows(y)
     if rows and n:
-        kernel(FAMILY, "softmax_bwd", y.dtype)((rows,), (row_block(n),),
-                                                (y, gy.astype(y.dtype, copy=False), gx,
-                                                 np.int64(rows), np.int64(n), np.int32(log)))
+        bwd((rows,), (row_block(n),),
+            (y, gy.astype(y.dtype, copy=False), gx, np.int64(n)))
     return gx
 
 
 def softmax_fwd(x):
     """y = softmax(x) over the last axis; a row of all -inf gives zeros."""
-    return _softmax(x, 0)
+    return _softmax(kernel(FAMILY, "softmax_fwd", x.dtype), x)
 
 
 def log_softmax_fwd(x):
     """y = x - logsumexp(x) over the last axis."""
-    return _softmax(x, 1)
+    return _softmax(kernel(FAMILY, "log_softmax_fwd", x.dtype), x)
 
 
 def softmax_bwd(y, gy):
     """gx = y * (gy - sum(gy * y)) from the softmax output y."""
-    return _softmax_backward(y, gy, 0)
+    return _softmax_backward(kernel(FAMILY, "softmax_bwd", y.dtype), y, gy)
 
 
 def log_softmax_bwd(y, gy):
     """gx = gy - exp(y) * sum(gy) from the log_softmax output y."""
-    return _softmax_backward(y, gy, 1)
+    return _softmax_backward(kernel(FAMILY, "log_softmax_bwd", y.dtype), y, gy)
 
 
 def _weights(weight, n, dtype):
