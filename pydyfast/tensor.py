@@ -203,6 +203,27 @@ class Tensor:
             self._retains_grad = True
         return self
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient of this tensor is computed in backward.
+
+        The hook may return a Tensor of the same shape and dtype that replaces the gradient
+        (for a leaf, before it is accumulated into ``.grad``). Returns a handle with ``remove()``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook(): cannot register a hook on a tensor that does "
+                               "not require grad")
+        return _engine.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after backward has accumulated this leaf's gradient into ``.grad``.
+
+        Returns a handle with ``remove()``. Only leaf tensors that require grad accept one.
+        """
+        if not self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook(): only leaf tensors that "
+                               "require grad accept a post-accumulate-grad hook")
+        return _engine.register_post_accumulate_grad_hook(self, hook)
+
     def zero_grad(self):
         """Reset ``.grad`` to None (PyDyNet's Tensor.zero_grad)."""
         self.grad = None
