@@ -9,7 +9,7 @@ FAMILY = "norm"
 
 def _param(p, n, dtype, fill):
     import cupy as cp
-    return cp.full(n, fill, dtype=dtype) if p is None else cp.ascontiguousarray(p, dtype=dtype)
+    return cp.full(n, fill, dtype=dtype) if p is None else p.astype(dtype, copy=False)
 
 
 def _forward(fwd, x, weight, bias, eps):
@@ -32,7 +32,7 @@ def _backward(kernels, gy, x, mean, rstd, weight, need_weight, need_bias):
     gx = cp.empty_like(x)
     gw = cp.zeros(n, dtype=x.dtype)
     gb = cp.zeros(n, dtype=x.dtype)
-    gy = cp.ascontiguousarray(gy, dtype=x.dtype)
+    gy = gy.astype(x.dtype, copy=False)
     if rows and n:
         bwd_input((rows,), (row_block(n),),
                   (x, gy, _param(weight, n, x.dtype, 1), mean, rstd, gx, np.int64(n)))

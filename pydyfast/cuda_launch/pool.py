@@ -35,7 +35,7 @@ def max_pool2d_bwd(gy, idx, size):
     if gy.size:
         cuda_kernels.kernel(FAMILY, "max_pool2d_bwd", gy.dtype)(
             grid_1d(gy.size), (BLOCK,),
-            (gy, cp.ascontiguousarray(idx, dtype=cp.int64), gx, np.int64(gy.size),
+            (gy, idx.astype(cp.int64, copy=False), gx, np.int64(gy.size),
              np.int64(gy.shape[2] * gy.shape[3]), np.int64(size[0] * size[1])))
     return gx
 

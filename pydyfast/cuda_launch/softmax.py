@@ -55,7 +55,7 @@ def _weights(weight, n, dtype):
     import cupy as cp
     if weight is None:
         return cp.ones(n, dtype=dtype), float(n)
-    w = cp.ascontiguousarray(weight, dtype=dtype)
+    w = weight.astype(dtype, copy=False)
     return w, float(w.sum())
 
 
@@ -74,7 +74,7 @@ def cross_entropy_fwd(logits, target, weight, ignore_index, smoothing):
         w, wsum = _weights(weight, n, logits.dtype)
         kernel(FAMILY, "cross_entropy_fwd", logits.dtype)(
             (rows,), (row_block(n),),
-            (logits, cp.ascontiguousarray(target, dtype=cp.int64), w, nll, smooth, row_max,
+            (logits, target.astype(cp.int64, copy=False), w, nll, smooth, row_max,
              log_sum, np.int64(rows), np.int64(n), np.int64(ignore_index),
              np.int32(bool(smoothing)), scalar(logits.dtype, wsum)))
     return nll, smooth, row_max, log_sum
@@ -90,8 +90,7 @@ def cross_entropy_bwd(logits, target, row_max, log_sum, a, b, weight):
         w, wsum = _weights(weight, n, logits.dtype)
         kernel(FAMILY, "cross_entropy_bwd", logits.dtype)(
             grid_1d(logits.size), (BLOCK,),
-            (logits, cp.ascontiguousarray(target, dtype=cp.int64), row_max, log_sum,
-             cp.ascontiguousarray(a, dtype=logits.dtype),
-             cp.ascontiguousarray(b, dtype=logits.dtype), w, gx, np.int64(rows), np.int64(n),
+            (logits, target.astype(cp.int64, copy=False), row_max, log_sum,
+             a.astype(logits.dtype, copy=False), b.astype(logits.dtype, copy=False), w, gx, np.int64(rows), np.int64(n),
              scalar(logits.dtype, wsum)))
     return gx

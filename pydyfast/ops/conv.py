@@ -77,11 +77,11 @@ def _col2im_ref(xp, col, size, kernel, stride, padding, dilation):
 
 
 def _im2col(x, geometry):
-    return dispatch(x, ref=_im2col_ref, native="im2col", cuda=("im2col", "im2col"), **geometry)
+    return dispatch(x, ref=_im2col_ref, native="im2col", **geometry)
 
 
 def _col2im(col, size, geometry):
-    return dispatch(col, ref=_col2im_ref, native="col2im", cuda=("im2col", "col2im"),
+    return dispatch(col, ref=_col2im_ref, native="col2im",
                     size=tuple(size), **geometry)
 
 
