@@ -6,13 +6,7 @@
 >>> x.grad
 tensor([2.    , 1.5   , 1.3333])
 """
-import pkgutil
-
-# Run from a source checkout (`python -m llama.infer` in the repository root), this folder shadows
-# the installed package; extending __path__ lets the compiled modules of the installed copy load.
-__path__ = pkgutil.extend_path(__path__, __name__)
-
-from . import backend, cuda, dtypes  # noqa: E402,F401
+from . import backend, cuda, dtypes  # noqa: F401
 from .tensor import Tensor
 from . import autograd, functional  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401

@@ -4,24 +4,15 @@
 arrays to the CUDA launcher of the kernel family, and anything else (or everything, under
 ``PYDYFAST_KERNELS=numpy``) to the NumPy reference written beside the op.
 """
-import importlib
+import importlib.util
 import os
 import sys
 
 import numpy as np
 
-_REQUIRE_NATIVE = os.environ.get("PYDYFAST_REQUIRE_NATIVE", "") not in ("", "0")
+from . import compiled
 
-
-def _load(name):
-    try:
-        return importlib.import_module(name), None
-    except ImportError as exc:  # a build without a compiler: fall back to the references
-        if _REQUIRE_NATIVE:
-            raise ImportError(f"pydyfast: the compiled module {name} did not load ({exc}), and "
-                              f"PYDYFAST_REQUIRE_NATIVE=1 forbids the NumPy fallback. "
-                              f"Reinstall with `pip install .` and a C++ compiler.") from exc
-        return None, str(exc)
+_REQUIRE_NATIVE = compiled.REQUIRE_NATIVE
 
 
 def _tune_malloc():
@@ -51,9 +42,9 @@ _malloc_tuned = _tune_malloc()
 # busy-wait after each parallel region then steals the cores BLAS needs (measured: im2col + GEMM
 # 20 ms spinning, 13 ms passive). Read by libgomp when _C loads it; a user setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-_C, _C_error = _load("pydyfast._C")
+_C, _C_error = compiled.load("_C")
 # The autograd engine: engine.py compiled by Cython, or the same file run as Python.
-engine, _engine_error = _load("pydyfast._engine")
+engine, _engine_error = compiled.load("_engine")
 if engine is None:
     from . import engine
 
@@ -122,7 +113,6 @@ from .cuda_launch import find as _cuda_launcher  # noqa: E402
 def _require_cuda_kernels():
     """Under PYDYFAST_REQUIRE_NATIVE=1 with cupy installed, the .cu sources must be found now,
     not at the first kernel launch."""
-    import importlib.util
     if not _REQUIRE_NATIVE or importlib.util.find_spec("cupy") is None:
         return
     from .cuda_kernels import kernel_dir
