@@ -9,6 +9,7 @@ void init_softmax(py::module_& m);
 void init_norm(py::module_& m);
 void init_rnn(py::module_& m);
 void init_attention(py::module_& m);
+void init_special(py::module_& m);
 }  // namespace pydyfast
 
 PYBIND11_MODULE(_C, m) {
@@ -43,4 +44,5 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_norm(m);
   pydyfast::init_rnn(m);
   pydyfast::init_attention(m);
+  pydyfast::init_special(m);
 }

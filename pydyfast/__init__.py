@@ -23,6 +23,7 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
                          where)
 
+from .ops.special import erf  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from . import data, nn, optim, utils  # noqa: F401,E402
 

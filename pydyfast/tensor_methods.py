@@ -3,7 +3,7 @@ import numpy as np
 
 from .backend import engine as _engine
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S
-from .ops import softmax as SM
+from .ops import softmax as SM, special as SP
 from .tensor import Tensor
 
 
@@ -78,6 +78,7 @@ _bindings = {
     "split": S.split,
     "softmax": lambda self, dim=-1: SM.softmax(self, dim),
     "log_softmax": lambda self, dim=-1: SM.log_softmax(self, dim),
+    "erf": SP.erf,
     "eq": _compare(np.equal, "eq"), "ne": _compare(np.not_equal, "ne"),
     "lt": _compare(np.less, "lt"), "le": _compare(np.less_equal, "le"),
     "gt": _compare(np.greater, "gt"), "ge": _compare(np.greater_equal, "ge"),

@@ -13,7 +13,7 @@ loads, not a family that silently runs its reference on the GPU.
 """
 import importlib
 
-FAMILIES = ("im2col", "pool", "softmax", "norm", "rnn", "attention")
+FAMILIES = ("im2col", "pool", "softmax", "norm", "rnn", "attention", "special")
 
 
 def _collect():
