@@ -46,10 +46,12 @@ def _update(self, op, compute, value_requires=False):
                            f"be modified in place while grad mode is on; wrap the update in "
                            f"`with no_grad():`")
     if grad_on and (self.grad_fn is not None or value_requires):
+        old_node = self.grad_fn
         new = _checked(op, self, compute(_before_update(self)))
         self.data, self.requires_grad = new.data, new.requires_grad
         self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
         if self._retains_grad:  # retain the new node's gradient instead of the old one's
+            _forget_retained(old_node, self)
             self._retains_grad = False
             self.retain_grad()
     else:
@@ -62,6 +64,11 @@ def _update(self, op, compute, value_requires=False):
     self._version += 1
     _engine.note_inplace()
     return self
+
+
+def _forget_retained(node, t):
+    """Drop ``t`` from the tensors whose gradient ``node`` retains (see engine.retain_grad)."""
+    node.retained = [(ref, k) for ref, k in node.retained if ref() is not t] or None
 
 
 def _before_update(self):
@@ -99,18 +106,22 @@ def _as_tensor_on(self, value, op):
 
 
 # ----------------------------------------------------------------- overwriting the contents
+def _fill(self, value, op):
+    value = _as_tensor_on(self, value, op)
+    if value.ndim != 0:
+        raise RuntimeError(f"{op}: only a 0-d value tensor is supported, got shape "
+                           f"{value.shape}")
+    return _update(self, op, lambda t: Overwrite.apply(t, value), value.requires_grad)
+
+
 def fill_(self, value):
     """Set every element to ``value`` (a number or a 0-d Tensor)."""
-    value = _as_tensor_on(self, value, "fill_")
-    if value.ndim != 0:
-        raise RuntimeError(f"fill_: only a 0-d value tensor is supported, got shape "
-                           f"{value.shape}")
-    return _update(self, "fill_", lambda t: Overwrite.apply(t, value), _requires_grad(value))
+    return _fill(self, value, "fill_")
 
 
 def zero_(self):
     """Set every element to 0."""
-    return fill_(self, 0)
+    return _fill(self, 0, "zero_")
 
 
 def copy_(self, src, non_blocking=False):
@@ -195,9 +206,18 @@ def clamp_(self, min=None, max=None):  # noqa: A002  (torch's argument names)
 
 # --------------------------------------------------------------- masked and indexed fills
 def masked_fill_(self, mask, value):
-    """Set the elements where the boolean ``mask`` (broadcast to this shape) is True."""
-    return _update(self, "masked_fill_", lambda t: E.masked_fill(t, mask, value),
-                   _requires_grad(value))
+    """Set the elements where the boolean ``mask`` (broadcast to this shape) is True to
+    ``value`` (a number, or a 0-d Tensor, which then receives the gradient of those elements)."""
+    return _masked_fill(self, mask, value, "masked_fill_")
+
+
+def _masked_fill(self, mask, value, op):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"{op}: only a 0-d value tensor is supported, got shape "
+                               f"{value.shape}")
+        return _update(self, op, lambda t: E.where(mask, value, t), value.requires_grad)
+    return _update(self, op, lambda t: E.masked_fill(t, mask, value))
 
 
 def index_fill_(self, dim, index, value):
@@ -217,7 +237,7 @@ def index_fill_(self, dim, index, value):
     if self.ndim:
         mask_shape[axis] = size
     mask = _as_tensor_on(self, Tensor._wrap(selected.reshape(mask_shape)), "index_fill_")
-    return masked_fill_(self, mask, value)
+    return _masked_fill(self, mask, value, "index_fill_")
 
 
 def _axis(op, self, dim):
