@@ -7,7 +7,7 @@ Each is a composition of existing ops, so gradients need no code of their own.
 import numpy as np
 
 from . import creation, dtypes
-from .ops import shape as S
+from .ops import random, shape as S
 from .tensor import Tensor
 
 __all__ = ["memory_format", "contiguous_format", "preserve_format", "channels_last"]
@@ -181,6 +181,7 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
 
 
 _METHODS = (clone, is_contiguous, contiguous, t, view_as, reshape_as, expand_as, type_as, view,
-            new_zeros, new_ones, new_empty, new_full, new_tensor)
+            new_zeros, new_ones, new_empty, new_full, new_tensor, random.multinomial,
+            random.bernoulli)
 for _method in _METHODS:
     setattr(Tensor, _method.__name__, _method)

@@ -16,6 +16,8 @@ FACTORIES = {
     "randperm": lambda lib, g: lib.randperm(6, generator=g),
     "multinomial": lambda lib, g: lib.multinomial(lib.ones(3, 5), 2, generator=g),
     "bernoulli": lambda lib, g: lib.bernoulli(lib.full((3, 4), 0.5), generator=g),
+    "Tensor.multinomial": lambda lib, g: lib.ones(3, 5).multinomial(4, True, generator=g),
+    "Tensor.bernoulli": lambda lib, g: lib.full((3, 4), 0.5).bernoulli(generator=g),
     "rand_like": lambda lib, g: lib.rand_like(lib.ones(2, 2, dtype=lib.float64)),
     "randn_like": lambda lib, g: lib.randn_like(lib.ones(2, 2)),
     "randint_like": lambda lib, g: lib.randint_like(lib.ones(2, 2), 5),
