@@ -86,6 +86,24 @@ def test_dataloader_shuffles_with_a_generator_and_reseeding_replays():
     assert sorted(list(parts[0]) + list(parts[1])) == list(range(6))
 
 
+INITS = ["uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+         "kaiming_normal_", "orthogonal_"]
+
+
+@pytest.mark.parametrize("name", INITS)
+def test_init_functions_take_a_generator_as_torch(name):
+    fill = getattr(pdf.nn.init, name)
+    pdf.manual_seed(0)
+    a = fill(pdf.zeros(3, 4), generator=pdf.Generator().manual_seed(9)).numpy()
+    b = fill(pdf.zeros(3, 4), generator=pdf.Generator().manual_seed(9)).numpy()
+    after = pdf.rand(2).numpy()
+    pdf.manual_seed(0)
+    assert np.array_equal(a, b) and np.array_equal(pdf.rand(2).numpy(), after)
+    getattr(torch.nn.init, name)(torch.zeros(3, 4), generator=torch.Generator())  # same keyword
+    with pytest.raises(TypeError, match=f"{name}: generator must be"):
+        fill(pdf.zeros(3, 4), generator="seed")
+
+
 # ---------------------------------------------------------------------------- multinomial
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("replacement", [True, False])
@@ -107,7 +125,8 @@ def test_multinomial_follows_the_distribution(dtype, replacement):
 
 
 def test_multinomial_shapes_as_torch():
-    for shape, k, repl in [((5,), 3, False), ((5,), 7, True), ((1, 4), 4, False), ((2, 1), 3, True)]:
+    cases = [((5,), 3, False), ((5,), 7, True), ((1, 4), 4, False), ((2, 1), 3, True)]
+    for shape, k, repl in cases:
         a = np.ones(shape, np.float32)
         ours = pdf.multinomial(pdf.tensor(a), k, replacement=repl)
         theirs = torch.multinomial(torch.tensor(a), k, replacement=repl)
