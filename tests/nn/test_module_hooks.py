@@ -89,6 +89,7 @@ def test_hooks_with_kwargs_and_prepend(dtype):
     _compare(register, dtype)
 
 
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # torch's, no input grad
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("input_requires_grad", [True, False])
 def test_full_backward_hooks_get_torchs_gradients(dtype, input_requires_grad):
