@@ -31,5 +31,6 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
 
 from .serialization import load, save  # noqa: F401
 from . import data, nn, optim, utils  # noqa: F401,E402
+from . import distributed  # noqa: F401,E402
 
 __version__ = "0.1.0"
