@@ -3,7 +3,7 @@ import numpy as np
 
 import pydyfast as pdf
 import pydyfast.distributed as dist
-from worker_common import case, main
+from worker_common import case, expect, main
 
 DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8,
           np.bool_]
@@ -36,10 +36,14 @@ def expected_reduction(arrays, op):
 
 
 def assert_equal(actual, expected, what):
+    expect(lambda: _assert_equal(actual, expected, what), what)
+
+
+def _assert_equal(actual, expected, what):
     actual = actual.numpy() if isinstance(actual, pdf.Tensor) else actual
     assert actual.shape == expected.shape and actual.dtype == expected.dtype, \
         f"{what}: got {actual.dtype} {actual.shape}, expected {expected.dtype} {expected.shape}"
-    tol = 1e-2 if expected.dtype == np.float16 else 1e-5 if expected.dtype == np.float32 else 0
+    tol = 1e-2 if expected.dtype == np.float16 else 1e-5 if expected.dtype == np.float32 else 1e-12
     if expected.dtype.kind == "f":
         np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol, err_msg=what)
     else:

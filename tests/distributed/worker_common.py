@@ -7,6 +7,17 @@ from pathlib import Path
 import pydyfast.distributed as dist
 
 CASES = {}
+# Mismatches found inside a case: recorded, not raised, so that the case still makes all of
+# its collectives (a rank leaving early would leave the others waiting).
+MISMATCHES = []
+
+
+def expect(condition_fn, what):
+    """Run the assertion ``condition_fn()``; a failure is recorded under ``what``."""
+    try:
+        condition_fn()
+    except AssertionError as exc:
+        MISMATCHES.append(f"{what}: {exc}")
 
 
 def case(fn):
@@ -21,9 +32,11 @@ def main(timeout=30):
     dist.init_process_group("mpi", timeout=timeout)
     report = {}
     for name, fn in CASES.items():
+        sys.stderr.write(f"rank {dist.get_rank()}: {name}\n")  # shown when a launch fails
         try:
+            MISMATCHES.clear()
             fn()
-            report[name] = "ok"
+            report[name] = "\n".join(MISMATCHES) if MISMATCHES else "ok"
         except Exception:  # noqa: BLE001  (reported to pytest)
             report[name] = traceback.format_exc()
         dist.barrier()

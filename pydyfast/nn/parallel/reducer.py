@@ -59,7 +59,7 @@ class Reducer:
     # ------------------------------------------------------------------- protocol
     def prepare(self, outputs):
         if self.expecting and self.ready:
-            missing = [self.names[i] for i in self.slot if i not in self.ready]
+            missing = [name for key, name in self.names.items() if key not in self.ready]
             raise RuntimeError(
                 "DistributedDataParallel: the previous iteration's gradient reduction did not "
                 f"finish: parameters {missing} received no gradient in backward. Pass "
