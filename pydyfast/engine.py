@@ -58,17 +58,11 @@ _ndarray = numpy.ndarray
 _generic = numpy.generic
 
 
-def as_array(x):
-    """numpy ufuncs on 0-d arrays return numpy scalars; the graph holds arrays only."""
-    if type(x) is not _ndarray and isinstance(x, _generic):
-        return numpy.asarray(x)
-    return x
-
-
-def _new_tensor(data, requires_grad, grad_fn, output_nr):
+def init_tensor(t, data, requires_grad, grad_fn, output_nr):
+    """Fill every slot of a new Tensor ``t``: the one place that knows a Tensor's fields
+    (``Tensor.__init__``, ``Tensor._wrap`` and the engine's outputs all come through here)."""
     if type(data) is not _ndarray and isinstance(data, _generic):
         data = numpy.asarray(data)
-    t = _Tensor.__new__(_Tensor)
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
@@ -76,6 +70,11 @@ def _new_tensor(data, requires_grad, grad_fn, output_nr):
     t._output_nr = output_nr
     t._version = 0
     t._retains_grad = False
+
+
+def _new_tensor(data, requires_grad, grad_fn, output_nr):
+    t = _Tensor.__new__(_Tensor)
+    init_tensor(t, data, requires_grad, grad_fn, output_nr)
     return t
 
 

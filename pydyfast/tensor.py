@@ -41,13 +41,8 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        self.data = dtypes.as_array(data, dtype, requires_grad, device)
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.grad_fn = None
-        self._output_nr = 0
-        self._version = 0
-        self._retains_grad = False
+        _engine.init_tensor(self, dtypes.as_array(data, dtype, requires_grad, device),
+                            bool(requires_grad), None, 0)
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -185,13 +180,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad=False):
         """Wrap an array without copying or checking (library-internal)."""
         t = cls.__new__(cls)
-        t.data = _engine.as_array(data)
-        t.grad = None
-        t.requires_grad = requires_grad
-        t.grad_fn = None
-        t._output_nr = 0
-        t._version = 0
-        t._retains_grad = False
+        _engine.init_tensor(t, data, requires_grad, None, 0)
         return t
 
     # ------------------------------------------------------------ autograd
