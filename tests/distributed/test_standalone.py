@@ -4,7 +4,6 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 import torch.utils.data as tud
 
 import pydyfast as pdf
