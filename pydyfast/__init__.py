@@ -33,5 +33,6 @@ from .tensor_plumbing import (channels_last, contiguous_format, memory_format,  
                               preserve_format)
 from .dtypes import bool_ as bool, int32 as int  # noqa: F401,E402,A004
 from . import data, nn, optim, utils  # noqa: F401,E402
+from . import distributed  # noqa: F401,E402
 
 __version__ = "0.1.0"
