@@ -12,6 +12,7 @@ import time
 
 from .loaders import load_checkpoint
 from .model import Llama, LlamaConfig
+from .quant import default_group_size
 from .sampling import Sampler, generate, generate_ids
 from .tokenizer import load_tokenizer
 
@@ -40,6 +41,11 @@ def parse_args(argv):
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--n-heads", type=int, help=".npz only: number of attention heads")
+    p.add_argument("--quantize", choices=["int8"], help="int8 weights (runq.c's group-wise "
+                   "format; an int8 llama2.c file is int8 without this)")
+    p.add_argument("--group-size", type=int, default=None,
+                   help="inputs per int8 scale (default: the largest power of two <= 64 "
+                   "dividing dim and hidden_dim)")
     p.add_argument("--random-init", action="store_true",
                    help="stories15M architecture with random weights (no checkpoint needed)")
     return p.parse_args(argv)
@@ -59,14 +65,19 @@ def _find_tokenizer(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    config = LlamaConfig()
+    group_size = 0
+    if args.quantize:
+        group_size = args.group_size or default_group_size(config.dim, config.hidden_dim)
     if args.random_init:
-        model = Llama.random(LlamaConfig(), seed=0 if args.seed is None else args.seed,
-                             dtype=args.dtype)
+        model = Llama.random(config, seed=0 if args.seed is None else args.seed,
+                             dtype=args.dtype, group_size=group_size)
     elif not os.path.exists(args.checkpoint):
         print(WHERE_TO_GET.format(checkpoint=args.checkpoint, here=HERE), file=sys.stderr)
         return 2
     else:
-        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads)
+        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads,
+                                quantize=args.quantize, group_size=args.group_size)
     if args.device != "cpu":
         model.to(device=args.device)
     tokenizer_path = _find_tokenizer(args)

@@ -20,6 +20,7 @@ import struct
 import numpy as np
 
 from .model import Llama, LlamaConfig
+from .quant import default_group_size
 
 AK42_MAGIC = 0x616B3432
 _HEADER_FIELDS = ("dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size",
@@ -31,15 +32,18 @@ _HF_NAMES = {"input_layernorm": "attention_norm", "self_attn.q_proj": "wq",
 
 
 def load_checkpoint(path, dtype=np.float32, n_heads=None, n_kv_heads=None, seq_len=None,
-                    rotary="interleaved", group_size=0):
+                    rotary="interleaved", quantize=None, group_size=None):
     """Read a checkpoint (see module doc) and return a :class:`Llama`.
 
     n_heads, n_kv_heads, seq_len : only for ``.npz`` files, whose arrays do not say them (a
     ``config.json`` beside the file is read when present). rotary : ``.npz`` q/k row layout,
-    "interleaved" or "half" (Hugging Face). group_size > 0 quantizes float weights to int8 in
-    groups of that many inputs (an int8 file keeps its own group size).
+    "interleaved" or "half" (Hugging Face). quantize="int8" quantizes float weights to int8 in
+    groups of ``group_size`` inputs (default: the largest power of two <= 64 dividing dim and
+    hidden_dim); an int8 file (llama2.c version 2) is int8 with its own group size either way.
     """
     path = os.fspath(path)
+    if quantize not in (None, "int8"):
+        raise ValueError(f"load_checkpoint: quantize must be None or 'int8', got {quantize!r}")
     if os.path.isdir(path):
         config, weights = read_hf_folder(path)
     elif path.endswith(".npz"):
@@ -50,7 +54,11 @@ def load_checkpoint(path, dtype=np.float32, n_heads=None, n_kv_heads=None, seq_l
     if stored and group_size and group_size != stored:
         raise ValueError(f"{path}: int8 weights in groups of {stored}; cannot requantize them in "
                          f"groups of {group_size}")
-    return Llama(config, weights, dtype, group_size=stored or group_size)
+    if stored:
+        group_size = stored
+    elif quantize:
+        group_size = group_size or default_group_size(config.dim, config.hidden_dim)
+    return Llama(config, weights, dtype, group_size=group_size or 0)
 
 
 def _config(path, fields, shared):

@@ -227,18 +227,29 @@ class Llama(nn.Module):
                                                            self.dtype))
             self._cache = dict(weights=weights, k=xp.zeros(shape, self.dtype),
                                v=xp.zeros(shape, self.dtype), cos=cos, sin=sin, decoder=None)
-            native = backend.native_module()
-            if xp is np and native is not None:
-                self._cache["decoder"] = native.llama_decoder(
-                    (c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size,
-                     c.seq_len, c.norm_eps), weights, self._cache["k"], self._cache["v"], cos,
-                    sin, self.group_size)
         return self._cache
+
+    def _decoder(self):
+        """The compiled one-token decoder over ``_arrays()`` (built on first use), or None when
+        the compiled kernels are off (``PYDYFAST_KERNELS=numpy``) or the weights are not on the
+        CPU: then every step takes the reference path."""
+        a = self._arrays()
+        native = backend.native_module()
+        if native is None or array_module(self.norm.data) is not np:
+            return None
+        if a["decoder"] is None:
+            c = self.config
+            a["decoder"] = native.llama_decoder(
+                (c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size,
+                 c.seq_len, c.norm_eps), a["weights"], a["k"], a["v"], a["cos"], a["sin"],
+                self.group_size)
+        return a["decoder"]
 
     @property
     def compiled(self):
-        """Whether one-token steps run in compiled code (and which int8 kernel, if int8)."""
-        decoder = self._arrays()["decoder"]
+        """How one-token steps run: False (reference path), True (compiled, float weights) or
+        the name of the compiled int8 dot product ('vnni', 'avx2' or 'scalar')."""
+        decoder = self._decoder()
         return False if decoder is None else (decoder.kernel if self.group_size else True)
 
     # ---------------------------------------------------------------- forward
@@ -258,11 +269,11 @@ class Llama(nn.Module):
         if int(np.min(ids)) < 0 or int(np.max(ids)) >= c.vocab_size:
             raise ValueError(f"Llama: token ids must lie in [0, {c.vocab_size}), got "
                              f"{int(np.min(ids))} .. {int(np.max(ids))}")
-        a = self._arrays()
-        if t == 1 and a["decoder"] is not None:
-            out = a["decoder"].step(int(ids[0]), start)[None]
+        decoder = self._decoder() if t == 1 else None
+        if decoder is not None:
+            out = decoder.step(int(ids[0]), start)[None]
         else:
-            out = self._reference(a, ids, start)
+            out = self._reference(self._arrays(), ids, start)
         object.__setattr__(self, "pos", start + t)  # a plain int: skip Module's registry
         return out
 
