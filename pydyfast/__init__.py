@@ -25,6 +25,14 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
 
 from .ops.special import erf  # noqa: F401
 from .serialization import load, save  # noqa: F401
+# torch's plumbing: Generator, sampling, memory formats, the bool/int dtype names
+from .random import Generator, default_generator, initial_seed, seed  # noqa: F401,E402
+from .creation import rand_like, randint_like, randn_like  # noqa: F401,E402
+from .ops.random import bernoulli, multinomial  # noqa: F401,E402
+from .tensor_plumbing import (channels_last, contiguous_format, memory_format,  # noqa: F401,E402
+                              preserve_format)
+from .dtypes import bool_ as bool, int32 as int  # noqa: F401,E402,A004
 from . import data, nn, optim, utils  # noqa: F401,E402
+from . import distributed  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -72,7 +72,7 @@ _bindings = {
     "masked_fill": E.masked_fill,
     "sum": R.sum, "mean": R.mean, "max": R.max, "min": R.min, "var": R.var, "std": R.std,
     "logsumexp": R.logsumexp, "argmax": R.argmax, "argmin": R.argmin,
-    "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "transpose": S.transpose,
+    "reshape": S.reshape, "flatten": S.flatten, "transpose": S.transpose,
     "permute": S.permute, "swapaxes": S.swapaxes, "squeeze": S.squeeze,
     "unsqueeze": S.unsqueeze, "expand": S.expand, "broadcast_to": S.broadcast_to,
     "split": S.split,
@@ -99,3 +99,6 @@ def _logical(name):
 
 Tensor.any = _logical("any")
 Tensor.all = _logical("all")
+
+# torch's plumbing (view/view(dtype), clone, contiguous, new_*, ...) and in-place `_` methods
+from . import tensor_inplace, tensor_plumbing  # noqa: E402,F401
