@@ -34,9 +34,27 @@ def set_grad_enabled(enabled):
     _mode.enabled = bool(enabled)
 
 
-def note_inplace():
-    """Record that some tensor was modified in place (see ``_check_versions``)."""
+def note_inplace(t=None):
+    """Record that ``t`` (or, without it, some tensor) was modified in place: bump its version
+    counter, which its views share, and the epoch that tells backward to check versions."""
+    if t is not None:
+        t._version_counter[0] += 1
     _inplace_epoch[0] += 1
+
+
+def mark_view(out, base):
+    """If ``out``'s array is a view of ``base``'s memory, make ``out`` a view of ``base`` as
+    torch's are: the same version counter (a write through either is seen by every node that
+    saved the other) and ``out._base``. A node that produced a view is marked, so backward can
+    tell when the view was written through its base after it was made."""
+    b = base.data
+    if out.data.base is None or out.data.base is not (b if b.base is None else b.base):
+        return out
+    out._version_counter = base._version_counter
+    out._base = base if base._base is None else base._base
+    if out.grad_fn is not None:
+        out.grad_fn.makes_view = True
+    return out
 
 
 class Context:
@@ -74,7 +92,8 @@ def _new_tensor(data, requires_grad, grad_fn, output_nr):
     t.requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._output_nr = output_nr
-    t._version = 0
+    t._version_counter = [0]
+    t._base = None
     t._retains_grad = False
     return t
 
@@ -121,7 +140,7 @@ def apply(cls, *inputs, **params):
         ctx.inputs = inputs
         ctx.retained = None
         ctx.epoch = _inplace_epoch[0]
-        ctx.versions = tuple([t._version for t in inputs])
+        ctx.versions = tuple([t._version_counter[0] for t in inputs])
         if not hasattr(ctx, "saved_tensors"):
             ctx.saved_tensors = ()
     return result
@@ -146,11 +165,32 @@ def _check_versions(node):
     """Raise if an input whose array backward needs was modified in place after the forward."""
     saved = list(node.saved_tensors or ()) + list(node.__dict__.values())
     for t, version in zip(node.inputs, node.versions):
-        if t._version != version and any(s is t.data for s in saved):
+        if t._version_counter[0] != version and any(s is t.data for s in saved):
             raise RuntimeError(
                 f"autograd: an input of {node.function.__name__} (shape {t.data.shape}) was "
                 f"modified in place after it was used; backward needs its old value. Use an "
                 f"out-of-place operation (x = x + y) or clone() it first.")
+
+
+def _source_of(node, i, t):
+    """Input ``i`` of ``node`` as the node saw it. An in-place write into a tensor of a graph
+    moves the tensor onto a new node (``rebased``: the snapshot tensor that holds its earlier
+    history, and the version the write produced); a node that used the tensor before the write
+    follows that chain back. A view written through its base after it was made has values its
+    recorded history does not explain (torch would rebuild it from the base): that raises."""
+    seen = node.versions[i]
+    src = t
+    f = t.grad_fn
+    while f is not None and "rebased" in f.__dict__ and seen < f.rebased[1]:
+        src = f.rebased[0]
+        f = src.grad_fn
+    if f is not None and "makes_view" in f.__dict__ and f.versions[0] != seen:
+        raise RuntimeError(
+            f"autograd: a view (shape {t.data.shape}) made by {f.function.__name__} was used by "
+            f"{node.function.__name__} after its base was modified in place; pydyfast does not "
+            f"rebuild a view's history from its base. Make the view after the write, or clone() "
+            f"it before.")
+    return src
 
 
 def _zeros_for(meta):
@@ -189,6 +229,8 @@ def backward(root, grad, retain_graph=False):
             _accumulate_leaf(root, grad, {id(grad)})
         return
     # Pass 1: count, for every node reachable from the root, the edges that will feed it.
+    epoch = _inplace_epoch[0]
+    sources = {}  # node -> its inputs as they were when it ran, for nodes older than a write
     pending = {top: 0}
     stack = [top]
     while stack:
@@ -199,7 +241,10 @@ def backward(root, grad, retain_graph=False):
                 "access saved tensors after they have already been freed). Saved intermediate "
                 "values of the graph are freed when you call .backward(); specify "
                 "retain_graph=True the first time if you need to backward twice.")
-        for t in node.inputs:
+        inputs = node.inputs
+        if node.epoch != epoch:
+            inputs = sources[node] = [_source_of(node, i, t) for i, t in enumerate(inputs)]
+        for t in inputs:
             f = t.grad_fn
             if f is not None:
                 if f in pending:
@@ -211,11 +256,10 @@ def backward(root, grad, retain_graph=False):
     grads = {top: [grad] if top.n_outputs == 1 else
              [grad if i == root._output_nr else None for i in range(top.n_outputs)]}
     ready = [top]
-    epoch = _inplace_epoch[0]
     handed = {id(grad)}  # arrays given to leaves so far; the caller's gradient is not ours
     while ready:
         node = ready.pop()
-        inputs = node.inputs
+        inputs = node.inputs if node.epoch == epoch else sources[node]
         outs = grads.pop(node, None)
         in_grads = None
         if outs is not None:

@@ -34,8 +34,8 @@ class Tensor:
         Record operations on this tensor so that ``backward`` computes ``.grad`` for it.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version",
-                 "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version_counter",
+                 "_base", "_retains_grad", "__weakref__")
     # numpy must hand ``ndarray + Tensor`` to Tensor.__radd__ instead of looping over elements.
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -46,7 +46,8 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._output_nr = 0
-        self._version = 0
+        self._version_counter = [0]  # shared with this tensor's views (engine.mark_view)
+        self._base = None  # the tensor whose memory this one views, as in torch
         self._retains_grad = False
 
     # ----------------------------------------------------------------- metadata
@@ -71,6 +72,15 @@ class Tensor:
 
     def numel(self):
         return int(self.data.size)
+
+    @property
+    def _version(self):
+        """How many times this tensor's memory was written in place (torch's ``_version``)."""
+        return self._version_counter[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._version_counter[0] = value
 
     @property
     def is_leaf(self):
@@ -172,8 +182,11 @@ class Tensor:
         return self.to(dtype=np.bool_)
 
     def detach(self):
-        """A tensor on the same data that is cut out of the graph (no grad)."""
-        return Tensor._wrap(self.data)
+        """A tensor on the same data that is cut out of the graph (no grad). It shares the
+        version counter, as in torch, so writing into it is seen by the graph's checks."""
+        out = Tensor._wrap(self.data)
+        out._version_counter = self._version_counter
+        return out
 
     def clone(self):
         return _ops().clone(self)
@@ -190,7 +203,8 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = None
         t._output_nr = 0
-        t._version = 0
+        t._version_counter = [0]
+        t._base = None
         t._retains_grad = False
         return t
 
