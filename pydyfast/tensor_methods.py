@@ -1,7 +1,6 @@
 """Operator and method bindings of Tensor (``x + y``, ``x.sum()``, ``x[i]``, ``x += 1``)."""
 import numpy as np
 
-from .backend import engine as _engine
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S
 from .ops import softmax as SM
 from .tensor import Tensor
@@ -21,30 +20,25 @@ def _compare(ufunc, name):
     return method
 
 
-def _inplace(name, ufunc, out_of_place):
-    """``x op= y``: in place when no graph is involved; inside a recorded graph (grad mode on
-    and x or y part of it) it rebinds ``x`` to the out-of-place result, which keeps every
-    gradient right; a leaf that requires grad refuses, as in PyTorch."""
+def _inplace(name, ufunc, out_of_place, saves_self=False):
+    """``x op= y`` in place, with torch's semantics inside a graph (see index.write_inplace);
+    ``saves_self``: the out-of-place op keeps x's old values for backward (mul, div)."""
 
     def method(self, other):
-        other_requires = isinstance(other, Tensor) and other.requires_grad
-        is_graph_leaf = self.requires_grad and self.grad_fn is None
-        if _engine.is_grad_enabled() and not is_graph_leaf and (
-                self.grad_fn is not None or other_requires):
-            return out_of_place(self, other)
-        I.check_inplace(self, name, other_requires)
-        a, b = E.operands(self, other, name)
-        try:
-            ufunc(self.data, b.data, out=self.data)
-        except TypeError as exc:  # e.g. an int64 tensor /= 2
-            raise TypeError(f"{name}: cannot store the result in a tensor of dtype "
-                            f"{self.dtype} in place ({exc})") from None
-        except ValueError:
-            raise ValueError(f"{name}: a value of shape {b.shape} does not broadcast to the "
-                             f"tensor's shape {self.shape} in place") from None
-        self._version += 1
-        _engine.note_inplace()
-        return self
+        def record(snapshot):
+            return out_of_place(snapshot, other)
+
+        def write():
+            a, b = E.operands(self, other, name)
+            try:
+                ufunc(self.data, b.data, out=self.data)
+            except TypeError as exc:  # e.g. an int64 tensor /= 2
+                raise TypeError(f"{name}: cannot store the result in a tensor of dtype "
+                                f"{self.dtype} in place ({exc})") from None
+            except ValueError:
+                raise ValueError(f"{name}: a value of shape {b.shape} does not broadcast to "
+                                 f"the tensor's shape {self.shape} in place") from None
+        return I.write_inplace(self, name, other, record, write, saves_self=saves_self)
     method.__name__ = name
     return method
 
@@ -59,8 +53,8 @@ _bindings = {
     "__neg__": E.neg, "__abs__": E.abs, "__pos__": lambda self: self,
     "__iadd__": _inplace("__iadd__", np.add, E.add),
     "__isub__": _inplace("__isub__", np.subtract, E.sub),
-    "__imul__": _inplace("__imul__", np.multiply, E.mul),
-    "__itruediv__": _inplace("__itruediv__", np.true_divide, E.div),
+    "__imul__": _inplace("__imul__", np.multiply, E.mul, saves_self=True),
+    "__itruediv__": _inplace("__itruediv__", np.true_divide, E.div, saves_self=True),
     "__lt__": _compare(np.less, "lt"), "__le__": _compare(np.less_equal, "le"),
     "__gt__": _compare(np.greater, "gt"), "__ge__": _compare(np.greater_equal, "ge"),
     "__eq__": _compare(np.equal, "eq"), "__ne__": _compare(np.not_equal, "ne"),
@@ -75,7 +69,8 @@ _bindings = {
     "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "transpose": S.transpose,
     "permute": S.permute, "swapaxes": S.swapaxes, "squeeze": S.squeeze,
     "unsqueeze": S.unsqueeze, "expand": S.expand, "broadcast_to": S.broadcast_to,
-    "split": S.split,
+    "split": S.split, "chunk": S.chunk, "unbind": S.unbind, "tensor_split": S.tensor_split,
+    "amax": R.amax, "amin": R.amin, "median": R.median,
     "softmax": lambda self, dim=-1: SM.softmax(self, dim),
     "log_softmax": lambda self, dim=-1: SM.log_softmax(self, dim),
     "eq": _compare(np.equal, "eq"), "ne": _compare(np.not_equal, "ne"),
