@@ -7,6 +7,7 @@ from ..autograd import Function
 from ..backend import array_module
 from ..backend import engine as _engine
 from ..tensor import Tensor
+from .promotion import constant
 
 
 def normalize_key(key, xp):
@@ -145,7 +146,6 @@ def setitem(x, key, value):
         return setitem(x, split[0], _with_item(target, split[1], value))
 
     def record(snapshot):
-        from .elementwise import constant
         val = value if isinstance(value, Tensor) else constant(value, x, "setitem")
         return SetItem.apply(snapshot, val, key=key)
 
