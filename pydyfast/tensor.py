@@ -36,8 +36,7 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version_counter",
                  "_base", "_retains_grad", "__weakref__")
-    # numpy must hand ``ndarray + Tensor`` to Tensor.__radd__ instead of looping over elements.
-    __array_ufunc__ = None
+    # numpy hands its ufuncs on Tensors to ``__array_ufunc__`` (tensor_methods.py).
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -112,6 +111,15 @@ class Tensor:
     def numpy(self):
         """The data as a numpy array (a copy from the GPU; the array itself on the CPU)."""
         return self.data if type(self.data) is np.ndarray else self.data.get()
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        data = self.numpy()
+        if copy:
+            data = data.copy()
+        return data if dtype is None else data.astype(dtype, copy=False)
 
     def tolist(self):
         return self.numpy().tolist()

@@ -93,3 +93,32 @@ def _logical(name):
 
 Tensor.any = _logical("any")
 Tensor.all = _logical("all")
+
+
+# numpy ufuncs meeting a Tensor: ``ndarray + Tensor`` and ``np.float32(2) * t`` are the
+# Tensor's operators (a Tensor, with gradients); anything else (``np.exp(t)``, the in-place
+# ``w.data -= lr * w.grad``, ``np.allclose(t, y)``) is numpy's own on the Tensors' arrays, as
+# for torch's tensors (``__array__`` refuses a tensor that requires grad).
+_UFUNC_OPERATORS = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    names = _UFUNC_OPERATORS.get(ufunc)
+    if names is not None and method == "__call__" and not kwargs and len(inputs) == 2:
+        a, b = inputs
+        return getattr(a, names[0])(b) if isinstance(a, Tensor) else getattr(b, names[1])(a)
+    arrays = [np.asarray(x) if isinstance(x, Tensor) else x for x in inputs]
+    if "out" in kwargs:
+        kwargs["out"] = tuple(np.asarray(x) if isinstance(x, Tensor) else x
+                              for x in kwargs["out"])
+    return getattr(ufunc, method)(*arrays, **kwargs)
+
+
+Tensor.__array_ufunc__ = _array_ufunc
