@@ -143,6 +143,11 @@ def apply(cls, *inputs, **params):
         ctx.versions = tuple([t._version_counter[0] for t in inputs])
         if not hasattr(ctx, "saved_tensors"):
             ctx.saved_tensors = ()
+        elif ctx.n_outputs == 1:
+            for saved in ctx.saved_tensors:
+                if saved is out:  # backward reads the output: a later write into it must show
+                    ctx.output_version = result._version_counter
+                    break
     return result
 
 
@@ -162,7 +167,14 @@ def unbroadcast(grad, shape):
 
 
 def _check_versions(node):
-    """Raise if an input whose array backward needs was modified in place after the forward."""
+    """Raise if an input or the output whose array backward needs was modified in place after
+    the forward."""
+    written = node.__dict__.get("output_version")
+    if written is not None and written[0] != 0:
+        raise RuntimeError(
+            f"autograd: the output of {node.function.__name__} was modified in place after it "
+            f"was computed; its backward needs that value. Use an out-of-place operation or "
+            f"clone() the output before writing into it.")
     saved = list(node.saved_tensors or ()) + list(node.__dict__.values())
     for t, version in zip(node.inputs, node.versions):
         if t._version_counter[0] != version and any(s is t.data for s in saved):
@@ -175,22 +187,32 @@ def _check_versions(node):
 def _source_of(node, i, t):
     """Input ``i`` of ``node`` as the node saw it. An in-place write into a tensor of a graph
     moves the tensor onto a new node (``rebased``: the snapshot tensor that holds its earlier
-    history, and the version the write produced); a node that used the tensor before the write
-    follows that chain back. A view written through its base after it was made has values its
+    history, the version the write produced and the tensor's version counter); a node that used
+    the tensor before the write follows that chain back. A view written through its base after it was made has values its
     recorded history does not explain (torch would rebuild it from the base): that raises."""
     seen = node.versions[i]
     src = t
     f = t.grad_fn
-    while f is not None and "rebased" in f.__dict__ and seen < f.rebased[1]:
+    counter = t._version_counter
+    while f is not None and "rebased" in f.__dict__ and f.rebased[2] is counter \
+            and seen < f.rebased[1]:
         src = f.rebased[0]
         f = src.grad_fn
-    if f is not None and "makes_view" in f.__dict__ and f.versions[0] != seen:
-        raise RuntimeError(
-            f"autograd: a view (shape {t.data.shape}) made by {f.function.__name__} was used by "
-            f"{node.function.__name__} after its base was modified in place; pydyfast does not "
-            f"rebuild a view's history from its base. Make the view after the write, or clone() "
-            f"it before.")
     return src
+
+
+def _check_view_use(node, t, f):
+    """``t`` is a view made by ``f`` before the last in-place write. If its memory was written
+    (through its base or another view) between its making and ``node`` using it, its values
+    are not what its recorded history computes (torch would rebuild that history from the
+    base): raise rather than return a wrong gradient."""
+    for i, x in enumerate(node.inputs):
+        if x is t and node.versions[i] != f.versions[0]:
+            raise RuntimeError(
+                f"autograd: a view (shape {t.data.shape}) made by {f.function.__name__} was "
+                f"used by {node.function.__name__} after its base was modified in place; "
+                f"pydyfast does not rebuild a view's history from its base. Make the view after "
+                f"the write, or clone() it before.")
 
 
 def _zeros_for(meta):
@@ -252,6 +274,8 @@ def backward(root, grad, retain_graph=False):
         for t in inputs:
             f = t.grad_fn
             if f is not None:
+                if f.epoch != epoch and "makes_view" in f.__dict__:
+                    _check_view_use(node, t, f)
                 if f in pending:
                     pending[f] += 1
                 else:

@@ -35,7 +35,8 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad  # save only what backward reads, as torch does
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
@@ -48,7 +49,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
@@ -131,6 +132,9 @@ def add(a, b):
 
 
 def sub(a, b):
+    if any(isinstance(x, Tensor) and x.data.dtype == np.bool_ for x in (a, b)):
+        raise TypeError("sub: subtraction with a bool tensor is not supported (as in torch); "
+                        "use ~ or logical_not() to invert a mask")
     a, b = operands(a, b, "sub")
     return Sub.apply(a, b)
 

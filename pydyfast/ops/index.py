@@ -210,6 +210,6 @@ def write_inplace(x, op, other, record, write, saves_self=False, view_rebinds=Tr
         x.data[...] = result.data
     _engine.note_inplace(x)
     node = result.grad_fn
-    node.rebased = (snapshot, x._version_counter[0])
+    node.rebased = (snapshot, x._version_counter[0], x._version_counter)
     x.grad_fn, x._output_nr, x.requires_grad = node, result._output_nr, True
     return x
