@@ -24,10 +24,12 @@ def operands(a, b, op):
             if da.dtype is db.dtype:
                 return a, b
         elif (type(b) is float or type(b) is int) and a.data.dtype.kind in "fc":
-            return a, constant(b, a, op, a.data.dtype)  # the common x * 2.0: dtype stays
+            return a, _scalar_constant(b, a.data, a.data.dtype)  # x * 2.0: the dtype stays
         else:
             b = _as_operand(b, a, op)
     elif isinstance(b, Tensor):
+        if (type(a) is float or type(a) is int) and b.data.dtype.kind in "fc":
+            return _scalar_constant(a, b.data, b.data.dtype), b
         a = _as_operand(a, b, op)
     else:
         raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
@@ -88,7 +90,21 @@ def _cast(x, dtype, like, op):
     return x if x.data.dtype == dtype else x.to(dtype=dtype)
 
 
-_scalar_constants = {}  # (value, dtype) -> Tensor: x * 2.0 in a loop allocates nothing new
+_scalar_constants = {}  # (value, dtype) -> Tensor
+
+
+def _scalar_constant(value, data, dtype):
+    """The scalar ``value`` as a 0-d Tensor of ``dtype`` on the device of the array ``data``;
+    CPU constants are cached, so ``x * 2.0`` in a loop allocates nothing new."""
+    if type(data) is np.ndarray:
+        key = (value, dtype)
+        t = _scalar_constants.get(key)
+        if t is None:
+            if len(_scalar_constants) > 512:
+                _scalar_constants.clear()
+            t = _scalar_constants[key] = Tensor._wrap(np.array(value, dtype))
+        return t
+    return Tensor._wrap(array_module(data).asarray(value, dtype))
 
 
 def constant(value, like, op, dtype=None):
@@ -96,17 +112,8 @@ def constant(value, like, op, dtype=None):
     ``dtype``, or else the dtype that promotion with ``like`` gives it."""
     data = like.data
     if is_scalar(value):
-        if dtype is None:
-            dtype = result_dtype(like, Scalar(value))
-        if type(data) is np.ndarray:
-            key = (type(value), value, dtype)
-            t = _scalar_constants.get(key)
-            if t is None:
-                if len(_scalar_constants) > 512:
-                    _scalar_constants.clear()
-                t = _scalar_constants[key] = Tensor._wrap(np.array(value, dtype))
-            return t
-        return Tensor._wrap(array_module(data).asarray(value, dtype))
+        return _scalar_constant(value, data, result_dtype(like, Scalar(value)) if dtype is None
+                                else dtype)
     if hasattr(value, "__cuda_array_interface__") and type(data) is np.ndarray:
         raise RuntimeError(f"{op}: expected both operands on the same device, got cpu and a "
                            f"cuda array")
