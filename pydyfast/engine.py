@@ -188,8 +188,7 @@ def _source_of(node, i, t):
     """Input ``i`` of ``node`` as the node saw it. An in-place write into a tensor of a graph
     moves the tensor onto a new node (``rebased``: the snapshot tensor that holds its earlier
     history, the version the write produced and the tensor's version counter); a node that used
-    the tensor before the write follows that chain back. A view written through its base after it was made has values its
-    recorded history does not explain (torch would rebuild it from the base): that raises."""
+    the tensor before the write follows that chain back to the snapshot."""
     seen = node.versions[i]
     src = t
     f = t.grad_fn

@@ -29,7 +29,7 @@ def _inplace(name, ufunc, out_of_place, saves_self=False):
             return out_of_place(snapshot, other)
 
         def write():
-            a, b = E.operands(self, other, name)
+            _, b = E.operands(self, other, name)
             try:
                 ufunc(self.data, b.data, out=self.data)
             except TypeError as exc:  # e.g. an int64 tensor /= 2

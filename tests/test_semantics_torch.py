@@ -5,12 +5,12 @@ import warnings
 
 import numpy as np
 import pytest
+from op_table import Case, case_params, check
+from oracle import compare_with_torch, torch
 
 import pydyfast as pdf
 import pydyfast.functional as PF
 import pydyfast.nn.functional as F
-from oracle import compare_with_torch, torch
-from op_table import Case, case_params, check
 
 TF = torch.nn.functional
 PROBS = np.array([[0.2, 0.3, 0.5, 0.0], [0.25, 0.25, 0.25, 0.25], [1.0, 0.0, 0.0, 0.0]])

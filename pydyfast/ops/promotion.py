@@ -74,7 +74,7 @@ def result_dtype(*operands):
 class Scalar:
     """A Python or numpy scalar waiting for the dtype promotion gives it."""
 
-    __slots__ = ("value", "dtype")
+    __slots__ = ("dtype", "value")
 
     def __init__(self, value):
         self.value, self.dtype = value, scalar_dtype(value)

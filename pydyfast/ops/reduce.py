@@ -238,8 +238,9 @@ def _extreme(op, largest):
         return _amax_amin(op, x, axis, keepdims or keepdim, largest)
     f.__name__ = op
     f.__doc__ = (f"The {'largest' if largest else 'smallest'} value of ``x``.\n\n"
-                 f"As torch: ``{op}(x)`` is a 0-d tensor (ties share the gradient); ``{op}(x, dim)``"
-                 f" and ``x.{op}(dim=d)`` return the named tuple ``(values, indices)`` and the "
+                 f"As torch: ``{op}(x)`` is a 0-d tensor (ties share the gradient); "
+                 f"``{op}(x, dim)`` and ``x.{op}(dim=d)`` return the named tuple "
+                 f"``(values, indices)`` and the "
                  f"gradient goes to the chosen element; ``{op}(x, y)`` with a tensor ``y`` is the "
                  f"elementwise {'maximum' if largest else 'minimum'}. The numpy/PyDyNet keyword "
                  f"``axis=`` (int or tuple) returns the values only, as ``a{op}`` does.")

@@ -4,7 +4,8 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module
 from ..backend import engine as _engine
-from ..cuda import device_of, to_device as _move
+from ..cuda import device_of
+from ..cuda import to_device as _move
 from ..tensor import Tensor
 from .reduce import resolve_axes
 
