@@ -57,6 +57,18 @@ TABLE = [
     Case("F.scaled_dot_product_attention", [(1, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4), (3, 5)]),
     Case("F.scaled_dot_product_attention", [(1, 4, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4),
                                             (4, 3, 5)], kwargs={"enable_gqa": True}),
+    # every input that torch differentiates gets a gradient (the audit's rows: loss targets,
+    # norm and layer parameters)
+    Case("F.mse_loss", [(3, 4), (3, 4)]),
+    Case("F.l1_loss", [(3, 4), (3, 4)]),
+    Case("F.smooth_l1_loss", [(3, 4), (3, 4)]),
+    Case("F.binary_cross_entropy", [(3, 4), (3, 4)], low=0.1, high=0.9),
+    Case("F.binary_cross_entropy_with_logits", [(3, 4), (3, 4)], low=0.1, high=0.9),
+    Case("F.kl_div", [(3, 4), (3, 4)], kwargs={"reduction": "batchmean"}, low=0.1, high=0.9),
+    Case("F.bilinear", [(2, 3), (2, 2), (4, 3, 2), (4,)]),
+    Case("F.group_norm", [(2, 4, 3)], args=(2,), pdf_fn=lambda x, g: F.group_norm(
+        x, g, pdf.ones(4, dtype=x.dtype, requires_grad=True)), torch_fn=lambda x, g: TF.group_norm(
+        x, g, torch.ones(4, dtype=x.dtype, requires_grad=True))),
     # power at the edges: 0 ** -1 is inf (gradient -inf), x ** 0 has gradient 0 at 0,
     # a negative base to a fractional power is nan
     Case("Tensor.pow", [np.array([0.0, 1.0, 2.0])], args=(-1,)),
@@ -162,7 +174,12 @@ def test_regression_losses_broadcast_with_a_warning(loss, dtype):
     lambda: (pdf.nn.LSTM(3, 4), (2, 1, 3)),
     lambda: (pdf.nn.RNN(3, 4), (2, 1, 3)),
     lambda: (pdf.nn.GRUCell(3, 4), (1, 3)),
-], ids=["Linear", "Conv2d", "GRU", "LSTM", "RNN", "GRUCell"])
+    lambda: (pdf.nn.ConvTranspose2d(2, 2, 3), (1, 2, 4, 4)),
+    lambda: (pdf.nn.BatchNorm1d(3), (4, 3)),
+    lambda: (pdf.nn.LayerNorm(3), (4, 3)),
+    lambda: (pdf.nn.GroupNorm(1, 3), (2, 3, 4)),
+], ids=["Linear", "Conv2d", "GRU", "LSTM", "RNN", "GRUCell", "ConvTranspose2d", "BatchNorm1d",
+        "LayerNorm", "GroupNorm"])
 def test_layers_refuse_an_input_of_another_dtype(make):
     layer, shape = make()
     with pytest.raises(TypeError, match=r"float64.*float32|float32.*float64"):
