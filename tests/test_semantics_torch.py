@@ -217,6 +217,47 @@ def test_augmented_assignment_updates_aliases_and_uses_the_old_value():
     np.testing.assert_allclose(w.grad.numpy(), [1.0, 2.0])
 
 
+def _write_through_view(lib, x, w):
+    y = x * 2
+    v = y[1:3]
+    v += w
+    return (y * y).sum() + v.sum()
+
+
+def _augmented_slice(lib, x, w):
+    y = x * 2
+    y[1:3] *= w  # getitem, in-place multiply on the view, setitem on the base
+    y[0:2] += 1
+    return (y ** 3).sum()
+
+
+def _setitem_into_reshaped_view(lib, x, w):
+    y = (x * 2).reshape(2, 2)  # a view of the product
+    y[0] = w
+    return (y ** 2).sum()
+
+
+def _strided_view_of_a_buffer(lib, x, w):
+    buf = lib.zeros(4)
+    v = buf[::2]
+    v += w * x[:2]
+    return (buf * buf).sum() + (v * 3).sum()
+
+
+@pytest.mark.parametrize("program", [_write_through_view, _augmented_slice,
+                                     _setitem_into_reshaped_view, _strided_view_of_a_buffer])
+def test_writes_through_views_inside_a_graph_as_torch(program):
+    results = []
+    for lib in (pdf, torch):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        w = lib.tensor([5.0, 7.0], requires_grad=True)
+        out = program(lib, x, w)
+        out.backward()
+        results.append([out.item(), x.grad.numpy().copy(), w.grad.numpy().copy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 def test_writing_a_tensor_backward_needs_raises_as_torch():
     x = pdf.Tensor([1.0, 2.0], requires_grad=True)
     y = x * 1
@@ -262,6 +303,10 @@ def test_a_view_used_after_its_base_was_written_raises():
     base[0] = 0.0  # torch would rebuild view's history from its base; we refuse instead
     with pytest.raises(RuntimeError, match="after its base was modified in place"):
         (view * 3).sum().backward()
+    y = (x * 2).reshape(2, 2)
+    y.T[0] = pdf.Tensor([5.0, 7.0])  # a second view of y's base: y itself is now stale
+    with pytest.raises(RuntimeError, match="after its base was modified in place"):
+        (y ** 2).sum().backward()
 
 
 def test_optimizer_step_between_forward_and_backward_raises():

@@ -152,7 +152,7 @@ def setitem(x, key, value):
     def write():
         x.data[key] = v
     try:
-        write_inplace(x, "setitem", value, record, write, view_rebinds=False)
+        write_inplace(x, "setitem", value, record, write)
     except IndexError as exc:
         raise IndexError(f"setitem: {exc} (tensor of shape {x.shape})") from None
 
@@ -171,16 +171,16 @@ def in_graph(x, other=None):
         x.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
 
 
-def write_inplace(x, op, other, record, write, saves_self=False, view_rebinds=True):
-    """The one path of every in-place write into a Tensor. Returns the tensor the caller binds.
+def write_inplace(x, op, other, record, write, saves_self=False):
+    """The one path of every in-place write into a Tensor; returns x.
 
     Outside a graph ``write()`` modifies ``x.data`` and x's version (shared with its views) is
     bumped, so every node that saved x's memory refuses to run backward on the new values.
     Inside a graph (torch's semantics) ``record(snapshot)`` computes the result out of place
     from a snapshot that keeps x's history (a copy when the op saves it, ``saves_self``), the
     result is stored in x's memory and x moves onto the result's node, so aliases of x see the
-    new value and its gradient. A view in a graph cannot move its base's history, so
-    ``x += y`` on one binds the out-of-place result (``view_rebinds``) and ``view[k] = v`` raises.
+    new value and its gradient. A write into a view is recorded on its base (``ViewWrite``, as
+    torch's CopySlices), and the view becomes that region of the new base.
     """
     if not in_graph(x, other):
         write()
@@ -191,25 +191,115 @@ def write_inplace(x, op, other, record, write, saves_self=False, view_rebinds=Tr
                            f"while grad mode is on; wrap the update in `with no_grad():` or "
                            f"modify `.data`")
     base = x._base
+    region = None
     if base is not None:
         if base.requires_grad and base.grad_fn is None:
             raise RuntimeError(f"{op}: a view of a leaf tensor that requires grad cannot be "
                                f"modified in place while grad mode is on")
-        if view_rebinds:
-            return record(x)
-        raise RuntimeError(f"{op}: writing into a view (shape {x.shape}) of a tensor of a "
-                           f"recorded graph is not supported; index the base tensor instead "
-                           f"(base[key] = value)")
-    snapshot = Tensor._wrap(x.data.copy() if saves_self else x.data, x.requires_grad)
-    snapshot.grad_fn, snapshot._output_nr = x.grad_fn, x._output_nr
+        region = Region.of_view(x.data, base.data)
+        if region is None:
+            raise RuntimeError(f"{op}: writing into a view (shape {x.shape}) of a non-contiguous "
+                               f"tensor of a recorded graph is not supported; index the base "
+                               f"tensor instead (base[key] = value)")
+    snapshot = _snapshot(x, x.data.copy() if saves_self else x.data)
     result = record(snapshot)
-    if result.data is not x.data:
-        if result.shape != x.shape or not np.can_cast(result.dtype, x.dtype, "same_kind"):
-            raise RuntimeError(f"{op}: the result ({result.dtype}, shape {result.shape}) cannot "
-                               f"be stored in place in a tensor of {x.dtype} and shape {x.shape}")
-        x.data[...] = result.data
-    _engine.note_inplace(x)
-    node = result.grad_fn
-    node.rebased = (snapshot, x._version_counter[0], x._version_counter)
-    x.grad_fn, x._output_nr, x.requires_grad = node, result._output_nr, True
+    if result.data is not x.data and (
+            result.shape != x.shape or not np.can_cast(result.dtype, x.dtype, "same_kind")):
+        raise RuntimeError(f"{op}: the result ({result.dtype}, shape {result.shape}) cannot "
+                           f"be stored in place in a tensor of {x.dtype} and shape {x.shape}")
+    if region is None:
+        if result.data is not x.data:
+            x.data[...] = result.data
+        _engine.note_inplace(x)
+        _move_onto(x, result, snapshot)
+        return x
+    base_snapshot = _snapshot(base, base.data)
+    written = ViewWrite.apply(base_snapshot, result, region=region)  # fills x's memory too
+    _engine.note_inplace(base)
+    _move_onto(base, written, base_snapshot)
+    _move_onto(x, _engine.mark_view(TakeView.apply(base, region=region), base), snapshot)
     return x
+
+
+def _snapshot(t, data):
+    """A handle on ``t`` as it is before a recorded write: its history, and its version now."""
+    snapshot = Tensor._wrap(data, t.requires_grad)
+    snapshot.grad_fn, snapshot._output_nr = t.grad_fn, t._output_nr
+    snapshot._version_counter = [t._version_counter[0]]
+    return snapshot
+
+
+def _move_onto(t, result, snapshot):
+    """``t`` (its memory already written) becomes the output of ``result``'s node; nodes that
+    used ``t`` before the write follow ``rebased`` back to the snapshot (engine._source_of)."""
+    node = result.grad_fn
+    node.rebased = (snapshot, t._version_counter[0], t._version_counter)
+    t.grad_fn, t._output_nr, t.requires_grad = node, result._output_nr, True
+
+
+class Region:
+    """Where a view lies in a C-contiguous base: element offset, shape and element strides, so
+    that the same region can be taken from any C-contiguous array of the base's shape (the
+    base's gradient)."""
+
+    __slots__ = ("offset", "shape", "strides")
+
+    def __init__(self, offset, shape, strides):
+        self.offset, self.shape, self.strides = offset, shape, strides
+
+    @classmethod
+    def of_view(cls, view, base):
+        """The region of ``view`` in ``base``, or None when base is not C-contiguous."""
+        if not base.flags.c_contiguous:
+            return None
+        size = base.itemsize
+        offset = _address(view) - _address(base)
+        if offset % size or any(s % size for s in view.strides):
+            return None
+        return cls(offset // size, view.shape, tuple(s // size for s in view.strides))
+
+    def take(self, array):
+        """The region as a view of the C-contiguous ``array``."""
+        xp = array_module(array)
+        flat = array.reshape(-1)[self.offset:]
+        return xp.lib.stride_tricks.as_strided(
+            flat, self.shape, tuple(s * array.itemsize for s in self.strides))
+
+
+def _address(a):
+    return a.__array_interface__["data"][0] if type(a) is np.ndarray else a.data.ptr
+
+
+class ViewWrite(Function):
+    """The base with a view's region replaced by ``value``: a write through a view, recorded
+    on its base. Forward writes into the base's own array (the memory the write targets);
+    backward sends the region's gradient to value and the rest to the old base."""
+
+    @staticmethod
+    def forward(ctx, base, value, region):
+        ctx.region = region
+        region.take(base)[...] = value
+        return base
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = array_module(gy).array(gy, order="C", copy=True)
+        region = ctx.region.take(g)
+        gv = region.copy() if ctx.needs_input_grad[1] else None
+        region[...] = 0
+        return (g if ctx.needs_input_grad[0] else None), gv
+
+
+class TakeView(Function):
+    """A region of the base (a view written in place, re-derived from its new base)."""
+
+    @staticmethod
+    def forward(ctx, base, region):
+        ctx.region, ctx.shape = region, base.shape
+        return region.take(base)
+
+    @staticmethod
+    def backward(ctx, gy):
+        g = array_module(gy).zeros(ctx.shape, gy.dtype)
+        ctx.region.take(g)[...] = gy
+        return g
