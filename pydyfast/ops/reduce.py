@@ -182,7 +182,8 @@ def _pick_min(xp, x, axis):
 
 def _pick_median(xp, x, axis):
     """The lower median's position, as torch takes it (the smaller middle for an even count)."""
-    order = xp.argsort(x, axis=axis, kind="stable")
+    # stable, so that equal values keep their order (cupy's sort is stable without the flag)
+    order = xp.argsort(x, axis=axis, kind="stable") if xp is np else xp.argsort(x, axis=axis)
     return xp.take(order, [(x.shape[axis] - 1) // 2], axis=axis)
 
 
