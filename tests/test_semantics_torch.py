@@ -145,6 +145,13 @@ def test_type_promotion_as_torch(left, right, op):
     np.testing.assert_allclose(ours.numpy(), theirs.numpy())
 
 
+def test_matmul_of_two_dtypes_raises_as_torch():
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.ones(2, 3) @ torch.ones(3, 2, dtype=torch.float64)
+    with pytest.raises(TypeError, match="matmul: .* same dtype, got float32 and float64"):
+        pdf.ones(2, 3) @ pdf.ones(3, 2, dtype=np.float64)
+
+
 def test_where_with_two_scalars_and_integer_mean():
     cond = np.array([True, False, True])
     for a, b in ((1.0, 0.0), (1, 0), (1, 0.5)):
