@@ -42,6 +42,21 @@ def note_inplace(t=None):
     _inplace_epoch[0] += 1
 
 
+def keep_saved_values(node, array):
+    """``array`` is about to be overwritten in place by a recorded write: every reference that
+    ``node`` saved for backward becomes a copy of its current values (torch clones the original
+    self of an in-place op whose backward needs it)."""
+    copy = None
+    saved = node.saved_tensors
+    if saved and any(s is array for s in saved):
+        copy = array.copy()
+        node.saved_tensors = tuple([copy if s is array else s for s in saved])
+    for name, value in list(node.__dict__.items()):
+        if value is array:
+            copy = array.copy() if copy is None else copy
+            node.__dict__[name] = copy
+
+
 def mark_view(out, base):
     """If ``out``'s array is a view of ``base``'s memory, make ``out`` a view of ``base`` as
     torch's are: the same version counter (a write through either is seen by every node that

@@ -190,9 +190,6 @@ class Tensor:
         out._version_counter = self._version_counter
         return out
 
-    def clone(self):
-        return _ops().clone(self)
-
     def copy(self):
         return self.clone()
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S
-from .ops import softmax as SM
+from .ops import softmax as SM, special as SP
 from .tensor import Tensor
 
 
@@ -20,9 +20,8 @@ def _compare(ufunc, name):
     return method
 
 
-def _inplace(name, ufunc, out_of_place, saves_self=False):
-    """``x op= y`` in place, with torch's semantics inside a graph (see index.write_inplace);
-    ``saves_self``: the out-of-place op keeps x's old values for backward (mul, div)."""
+def _inplace(name, ufunc, out_of_place):
+    """``x op= y`` in place, with torch's semantics inside a graph (see index.write_inplace)."""
 
     def method(self, other):
         def record(snapshot):
@@ -38,7 +37,8 @@ def _inplace(name, ufunc, out_of_place, saves_self=False):
             except ValueError:
                 raise ValueError(f"{name}: a value of shape {b.shape} does not broadcast to "
                                  f"the tensor's shape {self.shape} in place") from None
-        return I.write_inplace(self, name, other, record, write, saves_self=saves_self)
+        return I.write_inplace(self, name, isinstance(other, Tensor) and other.requires_grad,
+                               record, write)
     method.__name__ = name
     return method
 
@@ -53,8 +53,8 @@ _bindings = {
     "__neg__": E.neg, "__abs__": E.abs, "__pos__": lambda self: self,
     "__iadd__": _inplace("__iadd__", np.add, E.add),
     "__isub__": _inplace("__isub__", np.subtract, E.sub),
-    "__imul__": _inplace("__imul__", np.multiply, E.mul, saves_self=True),
-    "__itruediv__": _inplace("__itruediv__", np.true_divide, E.div, saves_self=True),
+    "__imul__": _inplace("__imul__", np.multiply, E.mul),
+    "__itruediv__": _inplace("__itruediv__", np.true_divide, E.div),
     "__lt__": _compare(np.less, "lt"), "__le__": _compare(np.less_equal, "le"),
     "__gt__": _compare(np.greater, "gt"), "__ge__": _compare(np.greater_equal, "ge"),
     "__eq__": _compare(np.equal, "eq"), "__ne__": _compare(np.not_equal, "ne"),
@@ -66,13 +66,14 @@ _bindings = {
     "masked_fill": E.masked_fill,
     "sum": R.sum, "mean": R.mean, "max": R.max, "min": R.min, "var": R.var, "std": R.std,
     "logsumexp": R.logsumexp, "argmax": R.argmax, "argmin": R.argmin,
-    "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "transpose": S.transpose,
+    "reshape": S.reshape, "flatten": S.flatten, "transpose": S.transpose,
     "permute": S.permute, "swapaxes": S.swapaxes, "squeeze": S.squeeze,
     "unsqueeze": S.unsqueeze, "expand": S.expand, "broadcast_to": S.broadcast_to,
     "split": S.split, "chunk": S.chunk, "unbind": S.unbind, "tensor_split": S.tensor_split,
     "amax": R.amax, "amin": R.amin, "median": R.median,
     "softmax": lambda self, dim=-1: SM.softmax(self, dim),
     "log_softmax": lambda self, dim=-1: SM.log_softmax(self, dim),
+    "erf": SP.erf,
     "eq": _compare(np.equal, "eq"), "ne": _compare(np.not_equal, "ne"),
     "lt": _compare(np.less, "lt"), "le": _compare(np.less_equal, "le"),
     "gt": _compare(np.greater, "gt"), "ge": _compare(np.greater_equal, "ge"),
@@ -122,3 +123,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 
 Tensor.__array_ufunc__ = _array_ufunc
+
+
+# torch's plumbing (view/view(dtype), clone, contiguous, new_*, ...) and in-place `_` methods
+from . import tensor_inplace, tensor_plumbing  # noqa: E402,F401

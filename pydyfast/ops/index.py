@@ -139,7 +139,7 @@ def setitem(x, key, value):
     split = split_int_first(key, x.ndim)
     if split is not None:  # torch's order: the integers select first, the arrays index that view
         target = getitem(x, split[0])
-        if not in_graph(target, value):
+        if not in_graph(target, isinstance(value, Tensor) and value.requires_grad):
             x.data[split[0]][split[1]] = v
             _engine.note_inplace(x)
             return
@@ -152,7 +152,8 @@ def setitem(x, key, value):
     def write():
         x.data[key] = v
     try:
-        write_inplace(x, "setitem", value, record, write)
+        write_inplace(x, "setitem", isinstance(value, Tensor) and value.requires_grad, record,
+                      write)
     except IndexError as exc:
         raise IndexError(f"setitem: {exc} (tensor of shape {x.shape})") from None
 
@@ -164,25 +165,26 @@ def _with_item(t, key, value):
     return out
 
 
-def in_graph(x, other=None):
-    """Whether writing ``other`` into ``x`` must be recorded: grad mode is on and either
+def in_graph(x, value_requires_grad):
+    """Whether a write into ``x`` must be recorded: grad mode is on and x or the written value
     requires grad."""
-    return _engine.is_grad_enabled() and (
-        x.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+    return _engine.is_grad_enabled() and (x.requires_grad or value_requires_grad)
 
 
-def write_inplace(x, op, other, record, write, saves_self=False):
-    """The one path of every in-place write into a Tensor; returns x.
+def write_inplace(x, op, value_requires_grad, record, write):
+    """The one path of every in-place write into a Tensor (operators, ``x[k] = v``, the ``_``
+    methods); returns x.
 
     Outside a graph ``write()`` modifies ``x.data`` and x's version (shared with its views) is
     bumped, so every node that saved x's memory refuses to run backward on the new values.
     Inside a graph (torch's semantics) ``record(snapshot)`` computes the result out of place
-    from a snapshot that keeps x's history (a copy when the op saves it, ``saves_self``), the
-    result is stored in x's memory and x moves onto the result's node, so aliases of x see the
-    new value and its gradient. A write into a view is recorded on its base (``ViewWrite``, as
-    torch's CopySlices), and the view becomes that region of the new base.
+    from a snapshot that keeps x's history (nodes that saved the snapshot's values get a copy
+    before the write), the result is stored in x's memory and x moves onto the result's node,
+    so aliases of x see the new value and its gradient. A write into a view is recorded on its
+    base (``ViewWrite``, as torch's CopySlices), and the view becomes that region of the new
+    base.
     """
-    if not in_graph(x, other):
+    if not in_graph(x, value_requires_grad):
         write()
         _engine.note_inplace(x)
         return x
@@ -201,12 +203,13 @@ def write_inplace(x, op, other, record, write, saves_self=False):
             raise RuntimeError(f"{op}: writing into a view (shape {x.shape}) of a non-contiguous "
                                f"tensor of a recorded graph is not supported; index the base "
                                f"tensor instead (base[key] = value)")
-    snapshot = _snapshot(x, x.data.copy() if saves_self else x.data)
+    snapshot = _snapshot(x, x.data)
     result = record(snapshot)
     if result.data is not x.data and (
             result.shape != x.shape or not np.can_cast(result.dtype, x.dtype, "same_kind")):
         raise RuntimeError(f"{op}: the result ({result.dtype}, shape {result.shape}) cannot "
                            f"be stored in place in a tensor of {x.dtype} and shape {x.shape}")
+    _keep_snapshot_values(result, snapshot)
     if region is None:
         if result.data is not x.data:
             x.data[...] = result.data
@@ -229,12 +232,32 @@ def _snapshot(t, data):
     return snapshot
 
 
+def _keep_snapshot_values(result, snapshot):
+    """The nodes that computed ``result`` (the last few, back to the snapshot) keep copies of
+    any saved reference to the snapshot's array, which the write is about to overwrite."""
+    stack, depth = [result.grad_fn], 0
+    while stack and depth < 4:  # an update is one op, maybe a cast after it
+        nodes, stack = stack, []
+        for node in nodes:
+            _engine.keep_saved_values(node, snapshot.data)
+            stack += [t.grad_fn for t in node.inputs if t is not snapshot and t.grad_fn]
+        depth += 1
+
+
 def _move_onto(t, result, snapshot):
     """``t`` (its memory already written) becomes the output of ``result``'s node; nodes that
-    used ``t`` before the write follow ``rebased`` back to the snapshot (engine._source_of)."""
+    used ``t`` before the write follow ``rebased`` back to the snapshot (engine._source_of). A
+    retained gradient follows the tensor to its new node."""
     node = result.grad_fn
     node.rebased = (snapshot, t._version_counter[0], t._version_counter)
+    retained = t._retains_grad
+    if retained:
+        old = t.grad_fn
+        old.retained = [(ref, k) for ref, k in old.retained if ref() is not t] or None
+        t._retains_grad = False
     t.grad_fn, t._output_nr, t.requires_grad = node, result._output_nr, True
+    if retained:
+        t.retain_grad()
 
 
 class Region:
