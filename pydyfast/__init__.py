@@ -22,6 +22,7 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          min, minimum, permute, relu, reshape, sigmoid, sin, split, sqrt,
                          square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
                          where)
+from .functional import amax, amin, chunk, median, tensor_split, unbind  # noqa: F401,E402
 
 from .ops.special import erf  # noqa: F401
 from .serialization import load, save  # noqa: F401

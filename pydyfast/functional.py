@@ -21,3 +21,7 @@ from .ops.special import *  # noqa: F401,F403
 
 clamp = clip
 dot = matmul
+
+# torch's selection and splitting ops (issue 19, silent differences)
+from .ops.reduce import amax, amin, median  # noqa: E402,F401
+from .ops.shape import chunk, tensor_split, unbind  # noqa: E402,F401

@@ -4,6 +4,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ... import dtypes
+from ...backend import engine as _engine
 from ...cuda import Device
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -345,7 +346,8 @@ class Module:
             if k in state_dict:
                 v = state_dict[k]
                 arr = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
-                t.data = to_device(np.array(arr, dtype=t.dtype), t.device)
+                t.data[...] = to_device(np.asarray(arr, dtype=t.dtype), t.device)
+                _engine.note_inplace(t)  # in place, as torch: graphs that saved t see it
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
