@@ -30,6 +30,9 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          where)
 
 from .serialization import load, save  # noqa: F401
-from . import data, nn, optim, utils  # noqa: F401,E402
+from . import data, nn, optim, special, utils  # noqa: F401,E402
+# PyDyNet's names for ops that PyTorch spells differently (concat) or keeps in functional.
+from .functional import dsplit, hsplit, swapaxes, vsplit  # noqa: F401,E402
+from .functional import concatenate as concat  # noqa: F401,E402
 
 __version__ = "0.1.0"

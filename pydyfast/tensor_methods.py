@@ -95,3 +95,8 @@ def _logical(name):
 
 Tensor.any = _logical("any")
 Tensor.all = _logical("all")
+
+# PyDyNet's array attributes (torch has neither name): the array module of the tensor's device
+# (numpy or cupy) and the byte strides of its array.
+Tensor.xp = property(lambda self: self.device.xp)
+Tensor.strides = property(lambda self: self.data.strides)

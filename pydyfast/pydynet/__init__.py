@@ -54,10 +54,10 @@ def _view_module(name, *sources):
 _top = sys.modules[__name__]
 _view_module("core.tensor", core, _top, autograd)
 _view_module("core.function", core)
-_view_module("nn.init", nn.init)
-_view_module("nn.parameter", nn)
+_view_module("nn.init", nn.init, _top)
+_view_module("nn.parameter", nn, _top)
 _view_module("nn.modules", nn)
 for _name in ("activation", "conv", "dropout", "linear", "loss", "module", "norm", "pool", "rnn"):
-    _view_module(f"nn.modules.{_name}", nn, _top, cuda)
-_view_module("optim.optimizer", optim)
-_view_module("optim.lr_scheduler", optim)
+    _view_module(f"nn.modules.{_name}", nn, _top, cuda, autograd)
+_view_module("optim.optimizer", optim, _top)
+_view_module("optim.lr_scheduler", optim, _top)

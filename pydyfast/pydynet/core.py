@@ -4,9 +4,9 @@ Only what PyDyNet defines differently from PyTorch is adapted here; everything e
 pydyfast function itself. There is one Tensor class: ``pydynet.Tensor(...)`` builds a pydyfast
 Tensor, and ``isinstance(t, pydynet.Tensor)`` holds for every pydyfast Tensor.
 """
-import builtins
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple  # noqa: F401  (pydynet.core exports it)
 
 from .. import functional as _F
 from ..ops.shape import Split as _Split
@@ -16,7 +16,7 @@ from ..tensor import Tensor as _Tensor
 # Unchanged from pydyfast: the same semantics in PyDyNet 1.1 and PyTorch.
 from ..functional import (abs, argmax, argmin, dsplit, exp, hsplit, log, mean,  # noqa: F401,A004
                           reshape, sigmoid, sqrt, square, squeeze, sum, swapaxes, tanh,
-                          transpose, vsplit)
+                          transpose, unsqueeze, vsplit)
 
 
 class _TensorMeta(type):
@@ -99,20 +99,6 @@ def concat(tensors, axis=0):
     return _F.concatenate(tensors, axis=axis)
 
 
-def unsqueeze(x, axis):
-    """Insert size-1 dimensions at ``axis`` (an int or a tuple of positions in the result, as
-    ``np.expand_dims``)."""
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    n = x.ndim + len(axes)
-    positions = sorted(_resolve_axes("unsqueeze", n, a)[0] for a in axes)
-    if len(set(positions)) != len(positions):
-        raise ValueError(f"unsqueeze: repeated axis in {axis} for a result with {n} dimensions")
-    shape = list(x.shape)
-    for p in positions:
-        shape.insert(p, 1)
-    return _F.reshape(x, tuple(shape))
-
-
 def split(x, indices_or_sections, axis=0):
     """NumPy's (and PyDyNet's) ``split``: an int n gives n equal parts, a list the cut points.
 
@@ -123,7 +109,7 @@ def split(x, indices_or_sections, axis=0):
         k = int(indices_or_sections)
         if k <= 0 or n % k:
             raise ValueError(f"split: axis {a} of size {n} cannot be split into {k} equal parts")
-        bounds = [n // k * i for i in builtins.range(1, k)]
+        bounds = [n // k * i for i in range(1, k)]
     else:
         bounds = [int(b) for b in indices_or_sections]
     return list(_Split.apply(x, bounds=bounds, axis=a))

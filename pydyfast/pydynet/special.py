@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from .. import creation as _creation
+from .core import Tensor  # noqa: F401  (PyDyNet's special exports it too)
 
 
 def _float64_by_default(factory):

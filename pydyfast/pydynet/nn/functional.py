@@ -4,13 +4,15 @@ Adapted where PyDyNet's signature or meaning differs from PyTorch's: ``linear`` 
 (in, out) weight, ``conv1d``/``conv2d`` take ``padding`` before ``stride``, ``softmax`` and
 ``log_softmax`` reduce over every axis when ``axis`` is None, ``nll_loss`` is the mean of
 ``-y_pred * y_true`` (one-hot or probability targets), and ``embedding`` needs ``padding_idx``.
+``cross_entropy_loss`` is PyDyNet-only, so ``pydyfast.nn.functional`` has it with PyDyNet's
+meaning.
 """
 from ... import functional as _F
 from ...autograd import no_grad  # noqa: F401
 from ...nn import functional as _nnF
 from ..core import unsqueeze  # noqa: F401
-from ...nn.functional import (avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,  # noqa: F401
-                              mse_loss, relu, sigmoid, silu, tanh)
+from ...nn.functional import (avg_pool1d, avg_pool2d, cross_entropy_loss,  # noqa: F401
+                              max_pool1d, max_pool2d, mse_loss, relu, sigmoid, silu, tanh)
 
 
 def _reduce(loss, reduction):
@@ -59,12 +61,3 @@ def conv2d(x, kernel, padding=0, stride=1):
 def nll_loss(y_pred, y_true, reduction="mean"):
     """PyDyNet's negative log-likelihood: ``-y_pred * y_true`` reduced over every element."""
     return _reduce(-y_pred * y_true, reduction)
-
-
-def cross_entropy_loss(y_pred, y_true, reduction="mean"):
-    """Cross-entropy of logits ``y_pred`` (n, c) against class indices (n,), as
-    ``cross_entropy``; against probabilities (n, c) PyDyNet reduces ``-log_softmax * y_true``
-    over every element (its mean is PyTorch's divided by c)."""
-    if y_true.ndim == 1:
-        return _nnF.cross_entropy(y_pred, y_true, reduction=reduction)
-    return _reduce(-_F.log_softmax(y_pred, axis=1) * y_true, reduction)
