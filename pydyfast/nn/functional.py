@@ -3,4 +3,3 @@ from ..functional import *  # noqa: F401,F403
 from .functional_activation import *  # noqa: F401,F403
 from .functional_layer import *  # noqa: F401,F403
 from .functional_loss import *  # noqa: F401,F403
-from ..autograd import no_grad  # noqa: F401,E402  (PyDyNet's nn.functional exports it)
