@@ -9,7 +9,18 @@ import pydyfast.pydynet as pdf
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # PyDyNet 1.1 warns on import when cupy is missing
     import pydynet as pdn
+    import pydynet.data  # noqa: F401  (PyDyNet's package does not import its subpackages)
+    import pydynet.nn.functional  # noqa: F401
+    import pydynet.optim  # noqa: F401
     from pydynet.core.tensor import Graph as _PyDyNetGraph
+
+
+def reset_pydynet():
+    """PyDyNet keeps global state: one list of every graph node, and the grad mode that its
+    Module.eval() switches off. Start from an empty graph with gradients on."""
+    _PyDyNetGraph.node_list.clear()
+    _PyDyNetGraph.size = 0
+    pdn.autograd.set_grad_enabled(True)
 
 
 def array(x):
@@ -28,9 +39,8 @@ def _weights(shape):
 def run(fw, fn, *inputs, grad=True):
     """``fn(fw, *tensors)`` with the inputs of floating dtype requiring grad (when ``grad``).
     Returns (output arrays, input gradients)."""
-    if fw is pdn:  # PyDyNet's graph is one global list: start each call from an empty one
-        _PyDyNetGraph.node_list.clear()
-        _PyDyNetGraph.size = 0
+    if fw is pdn:
+        reset_pydynet()
     tensors = [fw.Tensor(a.copy(), requires_grad=grad and a.dtype.kind == "f") for a in inputs]
     out = fn(fw, *tensors)
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
@@ -44,13 +54,29 @@ def run(fw, fn, *inputs, grad=True):
     return [array(o) for o in outs], [None if t.grad is None else array(t.grad) for t in tensors]
 
 
-def torch_grads(fn, *inputs):
-    """Gradients of ``fn(torch, *tensors)`` in float64: the reference where PyDyNet 1.1's own
-    gradient is wrong (it reduces broadcast gradients over the wrong axes)."""
-    tensors = [torch.tensor(a.astype(np.float64), requires_grad=True) for a in inputs]
+def run_torch(fn, *inputs):
+    """``fn(torch, *tensors)`` in float64 (floating inputs require grad): the reference where
+    PyDyNet 1.1's own result is wrong. Returns (output array, input gradients)."""
+    tensors = [torch.tensor(a.astype(np.float64) if a.dtype.kind == "f" else a,
+                            requires_grad=a.dtype.kind == "f") for a in inputs]
     out = fn(torch, *tensors)
     (out * torch.tensor(_weights(out.shape))).sum().backward()
-    return [t.grad.numpy() for t in tensors]
+    return out.detach().numpy(), [None if t.grad is None else t.grad.numpy() for t in tensors]
+
+
+def torch_grads(fn, *inputs):
+    return run_torch(fn, *inputs)[1]
+
+
+def assert_like_torch(fn, torch_fn, *inputs, rtol=1e-4, atol=1e-5):
+    """pydyfast.pydynet's values and gradients equal torch's (where PyDyNet 1.1 is wrong)."""
+    (out,), grads = run(pdf, fn, *inputs)
+    ref_out, ref_grads = run_torch(torch_fn, *inputs)
+    np.testing.assert_allclose(out, ref_out, rtol=rtol, atol=atol)
+    for g, r in zip(grads, ref_grads):
+        assert (g is None) == (r is None)
+        if g is not None:
+            np.testing.assert_allclose(g, r, rtol=rtol, atol=atol)
 
 
 def assert_same(fn, *inputs, grad=True, rtol=1e-5, atol=1e-6, check_dtype=True, torch_fn=None):

@@ -51,7 +51,16 @@ class Linear(_pydynet_layer(_nn.Linear, ("in_features", "out_features", "bias"))
         return functional.linear(x, self.weight, self.bias)
 
 
-Embedding = _pydynet_layer(_nn.Embedding, ("num_embeddings", "embedding_dim", "padding_idx"))
+
+
+class Embedding(_pydynet_layer(_nn.Embedding, ("num_embeddings", "embedding_dim",
+                                               "padding_idx"))):
+    """PyDyNet's Embedding: positions holding ``padding_idx`` read as zeros."""
+
+    def forward(self, x):
+        return functional.embedding(x, self.weight, self.padding_idx)
+
+
 Conv1d = _pydynet_layer(_nn.Conv1d, ("in_channels", "out_channels", "kernel_size", "stride",
                                      "padding", "bias"))
 Conv2d = _pydynet_layer(_nn.Conv2d, ("in_channels", "out_channels", "kernel_size", "stride",

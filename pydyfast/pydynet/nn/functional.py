@@ -30,8 +30,12 @@ def linear(x, weight, bias):
 
 
 def embedding(x, weight, padding_idx):
-    """Rows of ``weight`` picked by the indices ``x`` (rows at ``padding_idx`` read as zeros)."""
-    return _nnF.embedding(x, weight, padding_idx=padding_idx)
+    """Rows of ``weight`` picked by the indices ``x``; positions holding ``padding_idx`` read as
+    zeros whatever that row holds (PyTorch returns the row, which it keeps at zero)."""
+    rows = _nnF.embedding(x, weight, padding_idx=padding_idx)
+    if padding_idx is None:
+        return rows
+    return rows * _F.unsqueeze(x.ne(padding_idx), -1).to(weight.dtype)
 
 
 def leaky_relu(x, alpha):
