@@ -32,8 +32,8 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
 from .serialization import load, save  # noqa: F401
 from . import data, nn, optim, special, utils  # noqa: F401,E402
 # PyDyNet's top-level names (PyTorch has them too, except concat, its name for cat).
-from .functional import (add, div, dsplit, hsplit, mul, pow, sub, swapaxes,  # noqa: F401,E402,A004
-                         vsplit)
+from .functional import (add, div, dsplit, hsplit, mul, pow, sign, sub,  # noqa: F401,E402,A004
+                         swapaxes, vsplit)
 from .functional import concatenate as concat  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -1,12 +1,13 @@
 """tests/pydynet cannot be a package named ``pydynet`` (that is the reference PyDyNet 1.1), so
-its helper module ``reference`` is put on the path here."""
+this folder goes at the end of the path for its helper module ``pydynet_reference`` (at the end:
+``import conftest`` elsewhere must keep finding tests/conftest.py)."""
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from reference import reset_pydynet  # noqa: E402
+sys.path.append(str(Path(__file__).parent))
+from pydynet_reference import reset_pydynet  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

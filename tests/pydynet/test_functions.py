@@ -2,7 +2,7 @@
 values, dtypes and gradients, float32 and float64, edge shapes and bad inputs."""
 import numpy as np
 import pytest
-from reference import assert_same, pdf, pdn, run
+from pydynet_reference import assert_same, pdf, pdn, run
 
 rng = np.random.default_rng(0)
 

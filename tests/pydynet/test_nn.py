@@ -2,7 +2,7 @@
 PyDyNet 1.1's: same inputs and weights, same values and gradients."""
 import numpy as np
 import pytest
-from reference import array, assert_like_torch, assert_same, pdf, pdn
+from pydynet_reference import array, assert_like_torch, assert_same, pdf, pdn
 
 rng = np.random.default_rng(1)
 
