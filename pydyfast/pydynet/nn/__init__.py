@@ -31,10 +31,8 @@ def _pydynet_layer(layer, positional, dropped=(), **defaults):
         options = {**defaults, **dict(zip(positional, args)), **kwargs}
         for name in dropped:
             options.pop(name, None)
-        layer.__init__(self, **options)
-        self.to(dtype=np.float64 if dtype is None else dtype)
-        if device is not None:
-            self.to(device)
+        layer.__init__(self, **options, device=device,
+                       dtype=np.float64 if dtype is None else dtype)
 
     return type(layer.__name__, (layer,), {"__init__": __init__, "__module__": __name__,
                                             "__doc__": layer.__doc__})
