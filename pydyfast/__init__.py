@@ -33,7 +33,11 @@ from .ops.random import bernoulli, multinomial  # noqa: F401,E402
 from .tensor_plumbing import (channels_last, contiguous_format, memory_format,  # noqa: F401,E402
                               preserve_format)
 from .dtypes import bool_ as bool, int32 as int  # noqa: F401,E402,A004
-from . import data, nn, optim, utils  # noqa: F401,E402
+from . import data, nn, optim, special, utils  # noqa: F401,E402
 from . import distributed  # noqa: F401,E402
+# PyDyNet's top-level names (PyTorch has them too, except concat, its name for cat).
+from .functional import (add, div, dsplit, hsplit, mul, pow, sign, sub,  # noqa: F401,E402,A004
+                         swapaxes, vsplit)
+from .functional import concatenate as concat  # noqa: F401,E402
 
 __version__ = "0.1.0"

@@ -19,6 +19,11 @@ class _Size(int):
         return self._shape if dim is None else self._shape[dim]
 
 
+class NonScalarBackwardError(RuntimeError, ValueError):
+    """``backward()`` without ``grad`` on a tensor of more than one element: a RuntimeError as in
+    PyTorch and a ValueError as in PyDyNet, so handlers written for either catch it."""
+
+
 class Tensor:
     """A multi-dimensional array with automatic differentiation.
 
@@ -258,7 +263,7 @@ class Tensor:
                                "requires_grad=True on the leaves?)")
         if grad is None:
             if self.data.size != 1:
-                raise RuntimeError(f"backward(): grad can be implicitly created only for "
+                raise NonScalarBackwardError(f"backward(): grad can be implicitly created only for "
                                    f"scalar outputs; this tensor has shape {self.shape}, so "
                                    f"pass grad= of that shape")
             grad = _ones_like(self.data)

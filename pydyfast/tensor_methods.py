@@ -127,3 +127,8 @@ Tensor.__array_ufunc__ = _array_ufunc
 
 # torch's plumbing (view/view(dtype), clone, contiguous, new_*, ...) and in-place `_` methods
 from . import tensor_inplace, tensor_plumbing  # noqa: E402,F401
+
+# PyDyNet's array attributes (torch has neither name): the array module of the tensor's device
+# (numpy or cupy) and the byte strides of its array.
+Tensor.xp = property(lambda self: self.device.xp)
+Tensor.strides = property(lambda self: self.data.strides)

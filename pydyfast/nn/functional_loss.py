@@ -11,10 +11,11 @@ from ..ops.activation import Softplus
 from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import constant, exp, log, where
 from ..ops.loss import BinaryCrossEntropy
+from ..ops.softmax import cross_entropy, log_softmax
 from ..tensor import Tensor
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "kl_div"]
+           "binary_cross_entropy_with_logits", "kl_div", "cross_entropy_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -128,3 +129,15 @@ def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
+
+
+def cross_entropy_loss(y_pred, y_true, reduction="mean"):
+    """PyDyNet's cross-entropy of logits ``y_pred`` (n, c). Against class indices (n,) it is
+    ``cross_entropy``; against probabilities (n, c) PyDyNet reduces ``-log_softmax * y_true``
+    over all n*c elements, so its mean is ``cross_entropy``'s divided by c."""
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"cross_entropy_loss: reduction must be 'mean' or 'sum', got "
+                         f"{reduction!r}")
+    if getattr(y_true, "ndim", None) == 1:
+        return cross_entropy(y_pred, y_true, reduction=reduction)
+    return _reduce(-log_softmax(y_pred, axis=1) * y_true, reduction)

@@ -115,15 +115,22 @@ def squeeze(x, axis=None, *, dim=None):
 
 
 def unsqueeze(x, axis=None, *, dim=None):
-    """Insert a size-1 dimension at ``axis``/``dim`` (negative counts from the new end)."""
+    """Insert a size-1 dimension at ``axis``/``dim`` (negative counts from the new end); a tuple
+    inserts one at each position of the result, as ``np.expand_dims`` and PyDyNet do."""
     a = dim if axis is None else axis
     if a is None:
         raise TypeError("unsqueeze: missing the axis/dim argument")
-    n = x.ndim + 1
-    if not -n <= a < n:
-        raise IndexError(f"unsqueeze: dim {a} is out of range for a result with {n} dimensions")
-    a %= n
-    return reshape(x, x.shape[:a] + (1,) + x.shape[a:])
+    axes = tuple(a) if isinstance(a, (tuple, list)) else (a,)
+    n = x.ndim + len(axes)
+    for b in axes:
+        if not -n <= b < n:
+            raise IndexError(f"unsqueeze: dim {b} is out of range for a result with {n} "
+                             f"dimensions")
+    positions = {b % n for b in axes}
+    if len(positions) != len(axes):
+        raise ValueError(f"unsqueeze: repeated dim in {a} for a result with {n} dimensions")
+    sizes = iter(x.shape)
+    return reshape(x, tuple(1 if i in positions else next(sizes) for i in range(n)))
 
 
 class BroadcastTo(Function):
