@@ -45,7 +45,7 @@ class _CommThread(threading.Thread):
             fn, work = job
             try:
                 result = fn()
-            except BaseException as exc:  # handed to the waiter, which raises it
+            except BaseException as exc:  # noqa: BLE001  (handed to the waiter, which raises it)
                 work._finish(error=exc)
             else:
                 work._finish(result)

@@ -113,8 +113,9 @@ class Reducer:
         if self.find_unused:
             # Parameters no rank used keep .grad as it was (None), as in torch.
             order = list(self.slot)
-            used = np.array([key in self.locally_used for key in order], np.int32)
+            used = self.group.xp.asarray([key in self.locally_used for key in order], np.int32)
             self.group.all_reduce(used, ReduceOp.MAX).wait()
+            used = used if isinstance(used, np.ndarray) else used.get()  # NCCL: from the GPU
             used_anywhere = {key for key, u in zip(order, used) if u}
         for bucket in self.buckets:
             bucket.work.wait()
