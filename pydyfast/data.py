@@ -1,13 +1,15 @@
 """Datasets, samplers and the DataLoader (``torch.utils.data``), plus PyDyNet's
 ``data_loader(X, y, batch_size, shuffle)`` helper. Also importable as ``pydyfast.utils.data``.
 
-Randomness (shuffling, random_split) comes from a numpy Generator: the one passed as
-``generator`` (or an int seed), else pydyfast's global one, seeded by ``pydyfast.manual_seed``.
+Randomness (shuffling, random_split) comes from the ``generator`` passed (a
+``pydyfast.Generator``, a numpy Generator or an int seed), else pydyfast's global one, seeded by
+``pydyfast.manual_seed``.
 """
 import numbers
 
 import numpy as np
 
+from .random import Generator, numpy_generator
 from .tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler",
@@ -16,16 +18,11 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler",
 
 
 def _generator(generator):
-    """A numpy Generator from None (the global one), an int seed or a Generator."""
-    if generator is None:
-        from .creation import generator as global_generator
-        return global_generator()
+    """A numpy Generator from None (the global one), an int seed, a pydyfast.Generator or a
+    numpy Generator."""
     if isinstance(generator, numbers.Integral):
         return np.random.default_rng(int(generator))
-    if isinstance(generator, np.random.Generator):
-        return generator
-    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got "
-                    f"{type(generator).__name__}")
+    return numpy_generator(generator, "data")
 
 
 def _array(x):
@@ -131,8 +128,11 @@ class RandomSampler(Sampler):
     def __init__(self, data_source, generator=None):
         self.data_source = data_source
         # An int seed becomes one Generator now, so each epoch draws a new order from it;
-        # None stays None and uses the global generator as it is at iteration time.
-        self.generator = None if generator is None else _generator(generator)
+        # a Generator (or None: the global one) is read at iteration time, so reseeding it
+        # replays the order, as in torch.
+        self.generator = (Generator().manual_seed(generator)
+                          if isinstance(generator, numbers.Integral) else generator)
+        _generator(self.generator)  # a bad generator fails here, not at the first epoch
 
     def __iter__(self):
         return iter(_generator(self.generator).permutation(len(self.data_source)).tolist())
@@ -226,7 +226,7 @@ class DataLoader:
         Skip the last incomplete batch.
     collate_fn : callable, optional
         Turns a list of samples into a batch; ``default_collate`` stacks into Tensors.
-    generator : int or numpy.random.Generator, optional
+    generator : pydyfast.Generator, numpy Generator or int seed, optional
         The randomness of ``shuffle``.
     """
 
