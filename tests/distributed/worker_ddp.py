@@ -217,5 +217,22 @@ def checkpoint_saved_on_rank0_loads_on_every_rank():
         Path(names[0]).parent.rmdir()
 
 
+@case
+def a_discarded_wrapper_releases_its_hooks_and_buckets():
+    import gc
+    import weakref
+
+    from pydyfast.backend import engine
+    local = build("mlp", 0)
+    model = DDP(local)
+    reducer = weakref.ref(model.reducer)
+    hooks = lambda: sum(len(tables[1]) for tables in engine._leaf_hooks.values())  # noqa: E731
+    assert hooks() >= 4
+    del model
+    gc.collect()
+    assert reducer() is None and hooks() == 0
+    F.mse_loss(local(pdf.Tensor(batch("mlp")[0])), pdf.Tensor(batch("mlp")[1])).backward()
+
+
 if __name__ == "__main__":
     main()
