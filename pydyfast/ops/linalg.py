@@ -6,6 +6,8 @@ from ..backend import array_module
 from ..tensor import Tensor
 from .elementwise import add, mul, operands, where
 
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "cross"]
+
 
 def _swap_last(a):
     return a.swapaxes(-1, -2)
