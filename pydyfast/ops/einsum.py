@@ -27,13 +27,13 @@ class Einsum(Function):
     @staticmethod
     def forward(ctx, *arrays, inputs, output):
         ctx.save_for_backward(*arrays)
-        ctx.inputs, ctx.output = inputs, output
+        ctx.subscripts, ctx.output = inputs, output  # (ctx.inputs is the engine's)
         return array_module(arrays[0]).einsum(",".join(inputs) + "->" + output, *arrays,
                                               optimize=len(arrays) > 1)
 
     @staticmethod
     def backward(ctx, gy):
-        arrays, inputs = ctx.saved_tensors, ctx.inputs
+        arrays, inputs = ctx.saved_tensors, ctx.subscripts
         xp = array_module(gy)
         grads = []
         for k, need in enumerate(ctx.needs_input_grad):

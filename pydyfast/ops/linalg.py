@@ -45,16 +45,16 @@ class MatMul(Function):
         ga = gb = None
         if need_a:
             ga = _rows_matmul(xp, g2, _swap_last(b2))
-            if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,)
-                ga = ga.reshape(-1, a.shape[0]).sum(axis=0)
+            if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,); k may be 0
+                ga = ga.sum(axis=tuple(range(ga.ndim - 1)))
         if need_b and b.ndim == 2 and a.ndim > 2:
             # A weight shared across batch axes (x @ W^T in Linear): one GEMM over the flattened
             # rows, instead of a (batch, k, n) stack of products for the engine to sum.
             gb = xp.matmul(_swap_last(a.reshape(-1, a.shape[-1])), g2.reshape(-1, g2.shape[-1]))
         elif need_b:
             gb = xp.matmul(_swap_last(a2), g2)
-            if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,)
-                gb = gb.reshape(-1, b.shape[0]).sum(axis=0)
+            if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,); k may be 0
+                gb = gb[..., 0].sum(axis=tuple(range(gb.ndim - 2)))
         return ga, gb
 
 
