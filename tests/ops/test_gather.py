@@ -9,11 +9,11 @@ from pydyfast.ops import gather as G
 
 from op_table import Case, case_params, check
 
-rng = np.random.default_rng(3)
-IDX = rng.integers(0, 5, (3, 6, 2))  # into dim 1 of a (4, 5, 3) input: smaller elsewhere
-IDX_FULL = rng.integers(0, 4, (4, 5, 3))  # into dim 0, repeats included
+_rng = np.random.default_rng(3)
+IDX = _rng.integers(0, 5, (3, 6, 2))  # into dim 1 of a (4, 5, 3) input: smaller elsewhere
+IDX_FULL = _rng.integers(0, 4, (4, 5, 3))  # into dim 0, repeats included
 IDX_ROWS = np.array([4, 0, 0, 2, 1, 1, 3])
-MASK = rng.standard_normal((5, 3)) > 0
+MASK = _rng.standard_normal((5, 3)) > 0
 
 
 def along(op, shapes, dim, grad=True, **kwargs):
