@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
+from .pointwise import PiecewiseConstant
 from .reduce import _as_array, expand_reduced, resolve_axes
 
 __all__ = ["prod", "norm", "all", "any"]
@@ -134,7 +135,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
         extreme = maximum if p > 0 else minimum
         return extreme(absolute(x), axis=axes, keepdims=keep)
     if p == 0:
-        return total(Tensor._wrap((x.data != 0).astype(x.dtype)), axis=axes, keepdims=keep)
+        nonzero = PiecewiseConstant.apply(x, fn=lambda xp, a: (a != 0).astype(a.dtype))
+        return total(nonzero, axis=axes, keepdims=keep)  # a count: gradient 0, as torch
     if p < 0:
         raise ValueError(f"norm: p must be positive, inf, -inf or 0, got {p}")
     return PNorm.apply(x, axes=axes, keepdims=keep, p=float(p))
