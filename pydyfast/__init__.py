@@ -28,11 +28,11 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          min, minimum, permute, relu, reshape, sigmoid, sin, split, sqrt,
                          square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
                          where)
-from .functional import SURFACE as _SURFACE  # noqa: E402
-
-globals().update({_name: getattr(functional, _name) for _name in _SURFACE})  # the op surface
-
 from .serialization import load, save  # noqa: F401
 from . import data, nn, optim, utils  # noqa: F401,E402
+from .functional import SURFACE as _SURFACE  # noqa: E402
+
+# The tensor op surface (cumsum, topk, gather, einsum, erf, ...) as pdf.X, as in torch
+globals().update({_name: getattr(functional, _name) for _name in _SURFACE})
 
 __version__ = "0.1.0"

@@ -1,6 +1,5 @@
 """Matrix products and contractions (mm, bmm, mv, dot, outer, addmm, cross in
 pydyfast/ops/linalg.py; einsum, tensordot in pydyfast/ops/einsum.py) against torch."""
-import numpy as np
 import pytest
 import torch
 
