@@ -10,6 +10,7 @@ void init_rnn(py::module_& m);
 void init_attention(py::module_& m);
 void init_scan(py::module_& m);
 void init_gather(py::module_& m);
+void init_sort(py::module_& m);
 }  // namespace pydyfast
 
 PYBIND11_MODULE(_C, m) {
@@ -43,4 +44,5 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_attention(m);
   pydyfast::init_scan(m);
   pydyfast::init_gather(m);
+  pydyfast::init_sort(m);
 }

@@ -1,12 +1,14 @@
 """Sorting and order statistics: sort, argsort, msort, topk, kthvalue, unique.
 
-Orders come from numpy's stable argsort (compiled), so ties keep their input order in every
-op, descending ones included; values are gathered through ``gather.Gather``, whose gradient
-scatters back to the chosen positions. A nan sorts as the largest value, as in torch.
+Every order is total and the same on every path: better values first, a nan counting as the
+largest value (as in torch), equal values in their input order. sort and argsort use numpy's
+stable argsort; topk and kthvalue select with ``_C``'s topk_indices (a partial sort, O(n log k)
+per row) and its reference, the stable argsort cut to k. Values are gathered through
+``gather.Gather``, whose gradient scatters back to the chosen positions.
 """
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .gather import Gather
 from .reduce import resolve_axes
@@ -24,6 +26,21 @@ def _order(x, axis, descending):
     n = x.shape[axis]
     rev = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
     return (n - 1 - xp.flip(rev, axis)).astype(np.int64, copy=False)
+
+
+def _topk_ref(xp, x, k, largest):
+    return _order(x, 1, largest)[:, :k]
+
+
+def _select(x, axis, k, largest):
+    """int64 indices of the ``k`` best elements along ``axis``, best first (the index array
+    has ``x``'s shape with ``k`` along ``axis``)."""
+    xp = array_module(x)
+    moved = xp.moveaxis(x, axis, -1)
+    rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
+    lines = xp.ascontiguousarray(moved).reshape(rows, moved.shape[-1])
+    idx = dispatch(lines, k, largest, ref=_topk_ref, native="topk_indices")
+    return xp.ascontiguousarray(xp.moveaxis(idx.reshape(moved.shape[:-1] + (k,)), -1, axis))
 
 
 def _prepare(op, x, dim):
@@ -72,9 +89,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     if not 0 <= k <= n:
         raise ValueError(f"topk: k={k} is out of range for dimension {a} of size {n} (shape "
                          f"{input.shape})")
-    idx = _order(x.data, a, largest)
-    idx = idx[(slice(None),) * a + (slice(0, k),)]
-    values = _take(x, array_module(idx).ascontiguousarray(idx), a)
+    idx = _select(x.data, a, k, largest)
+    values = _take(x, idx, a)
     if input.ndim == 0:
         return ValuesIndices(values.reshape(()), Tensor._wrap(idx.reshape(())))
     return ValuesIndices(values, Tensor._wrap(idx))
@@ -87,8 +103,9 @@ def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002
     if not 1 <= k <= n:
         raise ValueError(f"kthvalue: k={k} is out of range for dimension {a} of size {n} "
                          f"(shape {input.shape})")
-    idx = _order(x.data, a, False)[(slice(None),) * a + (slice(k - 1, k),)]
-    values = _take(x, array_module(idx).ascontiguousarray(idx), a)
+    idx = _select(x.data, a, k, False)[(slice(None),) * a + (slice(k - 1, k),)]
+    idx = array_module(idx).ascontiguousarray(idx)
+    values = _take(x, idx, a)
     out_shape = list(x.shape)
     out_shape[a] = 1
     if not keepdim:

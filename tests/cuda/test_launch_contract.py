@@ -21,7 +21,7 @@ import pytest
 
 from pydyfast import backend, cuda_kernels
 from pydyfast.cuda_launch import (attention, find, gather, im2col, norm, pool, rnn, scan,
-                                  softmax)
+                                  softmax, sort)
 from pydyfast.ops.pool import _adaptive_windows, _avg_windows
 
 nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="needs the cudacheck extra "
@@ -162,6 +162,7 @@ def _cases(dt, rng):
         (gather.gather_fwd, (lines, index3[:, :2]), [(3, 2, 4)]),
         (gather.scatter_add_fwd, (lines, index3[:, :2], lines[:, :2].copy()), [(3, 5, 4)]),
         (gather.index_add_fwd, (lines, np.array([4, 0, 4]), r(3, 3, 4), 0.5), [(3, 5, 4)]),
+        (sort.topk_indices, (x2, 3, True), [(5, 3)]),
     ]
 
 

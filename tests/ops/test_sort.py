@@ -1,9 +1,13 @@
-"""Sorting and order statistics (pydyfast/ops/sort.py) against torch."""
+"""Sorting and order statistics (pydyfast/ops/sort.py) against torch, topk and kthvalue on both
+kernel paths, and the compiled topk_indices against its reference."""
 import numpy as np
 import pytest
 import torch
 
 import pydyfast as pdf
+
+from pydyfast import backend
+from pydyfast.ops import sort
 
 from op_table import Case, case_params, check
 
@@ -27,6 +31,10 @@ TABLE = [
     Case("topk", [(3, 6)], args=(3,), kwargs={"dim": 0, "largest": False}, noncontig=True),
     Case("topk", [(4,)], args=(0,), id="topk-k0"),
     Case("topk", [(2, 3, 5)], args=(5,), kwargs={"dim": -1}),
+    Case("topk", [(2, 0)], args=(0,), id="topk-empty-rows"),
+    Case("topk", [WITH_NAN], args=(2,), id="topk-nan-first"),
+    Case("topk", [WITH_NAN], args=(2,), kwargs={"largest": False}, id="topk-smallest-nan-last"),
+    Case("topk", [(2, 300)], args=(7,), kwargs={"dim": 1}, noncontig=True, id="topk-long-rows"),
     Case("Tensor.topk", [(3, 6)], args=(1,)),
     Case("kthvalue", [(3, 6)], args=(2,)),
     Case("kthvalue", [(3, 6)], args=(3,), kwargs={"dim": 0, "keepdim": True}),
@@ -43,8 +51,20 @@ TABLE = [
 
 
 @pytest.mark.parametrize("case,dtype", case_params(TABLE))
-def test_sorting_matches_torch(case, dtype):
+def test_sorting_matches_torch(case, dtype, kernels):
     check(case, dtype)
+
+
+@pytest.mark.parametrize("k", [0, 1, 5, 64])
+@pytest.mark.parametrize("largest", [True, False])
+def test_compiled_topk_matches_the_reference(k, largest, dtype):
+    assert backend._C is not None, f"compiled kernels are not loaded: {backend.info()['_C_error']}"
+    x = np.random.default_rng(1).integers(0, 9, (70, 64)).astype(dtype)  # many ties
+    x[3, 5] = x[4, 0] = np.nan
+    np.testing.assert_array_equal(backend._C.topk_indices(x, k, largest),
+                                  sort._topk_ref(np, x, k, largest))
+    with pytest.raises(ValueError, match="topk: k=65 is out of range for rows of length 64"):
+        backend._C.topk_indices(x, 65, largest)
 
 
 def test_results_are_named_pairs():
