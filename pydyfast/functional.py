@@ -17,6 +17,7 @@ from .ops.norm import *  # noqa: F401,F403
 from .ops.pool import *  # noqa: F401,F403
 from .ops.rnn import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
+from .ops.special import *  # noqa: F401,F403
 
 clamp = clip
 
@@ -35,7 +36,6 @@ from .ops.prod_norm import *  # noqa: F401,F403,E402
 from .ops.rearrange import *  # noqa: F401,F403,E402
 from .ops.scan import *  # noqa: F401,F403,E402
 from .ops.sort import *  # noqa: F401,F403,E402
-from .ops.special import *  # noqa: F401,F403,E402
 from .ops.trig import *  # noqa: F401,F403,E402
 
 div = divide  # noqa: F405,F811  (div with rounding_mode=)
