@@ -38,15 +38,27 @@ struct Shape {
 
 // ------------------------------------------------------------------------------- dot products
 
-// sum_j a[j] b[j], vectorised with one accumulator. Tried and measured slower on the
-// decode's short rows (288 inputs): four rows per loop sharing the x loads (2x slower: four
-// read streams), and four partial sums over the row's quarters (scalar remainders).
+// sum_j a[j] b[j], vectorised with one accumulator; inlined into the row loops below, which
+// are what gets compiled per SIMD width. Tried and measured slower on the decode's short rows
+// (288 inputs): four rows per loop sharing the x loads (2x slower: four read streams), four
+// partial sums over the row's quarters (scalar remainders), and a cloned call per row.
 template <typename T>
-PYDYFAST_SIMD_CLONES T dot(const T* a, const T* b, i64 n) {
+inline T dot(const T* a, const T* b, i64 n) {
   T s = 0;
 #pragma omp simd reduction(+ : s)
   for (i64 j = 0; j < n; ++j) s += a[j] * b[j];
   return s;
+}
+
+// out[i] = (residual ? residual[i] : 0) + w[r0 + i, :] . x for r0 + i in [r0, r1); `residual`
+// may be `out` (each element is read before it is written).
+template <typename T>
+PYDYFAST_SIMD_CLONES void dense_rows(const T* w, const T* x, i64 cols, i64 r0, i64 r1, T* out,
+                                     const T* residual) {
+  for (i64 r = r0; r < r1; ++r) {
+    const T y = dot(w + r * cols, x, cols);
+    out[r - r0] = residual ? residual[r - r0] + y : y;
+  }
 }
 
 // int8 activations (q, per-group scales s) times one int8 weight row (w, scales ws):
@@ -152,7 +164,8 @@ std::pair<Q8Dot, const char*> pick_q8_dot(i64 group_size, const std::string& for
 
 // A (rows, cols) matrix in one of the two formats. Its `Input` is what the products read (the
 // dense format reads the float vector as is; q8 reads it quantized, see InputBuffer), and
-// `rows_dot(r, count, in, out)` writes outputs r .. r + count - 1 (count <= 4).
+// `products(r0, r1, in, out, residual)` writes outputs r0 .. r1 - 1 into out[0 .. r1 - r0)
+// (plus the residual, if any).
 template <typename T>
 struct DenseMatrix {
   const T* w;
@@ -160,8 +173,8 @@ struct DenseMatrix {
   struct Input {
     const T* x;
   };
-  void rows_dot(i64 r, i64 count, const Input& in, T* out) const {
-    for (i64 k = 0; k < count; ++k) out[k] = dot(w + (r + k) * cols, in.x, cols);
+  void products(i64 r0, i64 r1, const Input& in, T* out, const T* residual) const {
+    dense_rows(w, in.x, cols, r0, r1, out, residual);
   }
 };
 
@@ -174,11 +187,12 @@ struct Q8Matrix {
     const std::int8_t* q;
     const float* s;
   };
-  void rows_dot(i64 r, i64 count, const Input& in, float* out) const {
+  void products(i64 r0, i64 r1, const Input& in, float* out, const float* residual) const {
     const i64 groups = cols / group_size;
-    for (i64 k = 0; k < count; ++k)
-      out[k] = kernel(in.q, in.s, w + (r + k) * cols, scales + (r + k) * groups, cols,
-                      group_size);
+    for (i64 r = r0; r < r1; ++r) {
+      const float y = kernel(in.q, in.s, w + r * cols, scales + r * groups, cols, group_size);
+      out[r - r0] = residual ? residual[r - r0] + y : y;
+    }
   }
 };
 
@@ -237,7 +251,7 @@ class Decoder {
       : c_(shape), embedding_(embedding), layers_(std::move(layers)), final_norm_(final_norm),
         classifier_(classifier), k_cache_(k_cache), v_cache_(v_cache), cos_(cos), sin_(sin),
         gs_(group_size), owners_(std::move(owners)),
-        x_(c_.dim), xb_(c_.dim), qkv_(c_.dim + 2 * c_.kv_dim()), hb_(c_.hidden),
+        x_(c_.dim), xb_(c_.dim), qkv_(c_.dim + 2 * c_.kv_dim()), hb_(c_.hidden), hb2_(c_.hidden),
         att_(c_.n_heads * c_.seq_len), xin_(std::max(c_.dim, c_.hidden)) {}
 
   const Shape& shape() const { return c_; }
@@ -291,14 +305,14 @@ class Decoder {
         matvec(L.wo, in, x_.data(), x_.data());  // x += Wo att
 #pragma omp single
         { in = norm_input(L.ffn_norm, D); }
-        // SwiGLU: hidden unit r needs rows r of w1 and of w3; one iteration does 4 units.
+        // SwiGLU: hidden unit r needs rows r of w1 and of w3; each thread does both for its
+        // share of the units.
 #pragma omp for schedule(static)
-        for (i64 r = 0; r < H; r += 4) {
-          const i64 n = std::min<i64>(4, H - r);
-          T gate[4], up[4];
-          L.w13.rows_dot(r, n, in, gate);
-          L.w13.rows_dot(H + r, n, in, up);
-          for (i64 k = 0; k < n; ++k) hb_[r + k] = gate[k] / (T(1) + std::exp(-gate[k])) * up[k];
+        for (int t = 0; t < threads(); ++t) {
+          const auto [r0, r1] = share(H, t);
+          L.w13.products(r0, r1, in, hb_.data() + r0, nullptr);
+          L.w13.products(H + r0, H + r1, in, hb2_.data() + r0, nullptr);
+          for (i64 r = r0; r < r1; ++r) hb_[r] = hb_[r] / (T(1) + std::exp(-hb_[r])) * hb2_[r];
         }
 #pragma omp single
         { in = input_of(hb_.data(), H); }
@@ -311,16 +325,28 @@ class Decoder {
   }
 
  private:
-  // out[r] = (residual ? residual[r] : 0) + row r . input, rows shared by the team. The rows a
-  // thread writes are its own; `residual` may alias `out` (each element read before written).
+  // out[r] = (residual ? residual[r] : 0) + row r . input: each thread of the team computes
+  // one contiguous share of the rows in one call (no per-row dispatch).
   void matvec(const M& m, const typename M::Input& in, T* out, const T* residual) {
 #pragma omp for schedule(static)
-    for (i64 r = 0; r < m.rows; r += 4) {
-      const i64 n = std::min<i64>(4, m.rows - r);
-      T y[4];
-      m.rows_dot(r, n, in, y);
-      for (i64 k = 0; k < n; ++k) out[r + k] = residual ? residual[r + k] + y[k] : y[k];
+    for (int t = 0; t < threads(); ++t) {
+      const auto [r0, r1] = share(m.rows, t);
+      m.products(r0, r1, in, out + r0, residual ? residual + r0 : nullptr);
     }
+  }
+
+  static int threads() {
+#ifdef PYDYFAST_HAVE_OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+  }
+
+  // Thread t's rows of n: contiguous and balanced to one row.
+  static std::pair<i64, i64> share(i64 n, int t) {
+    const int k = threads();
+    return {n * t / k, n * (t + 1) / k};
   }
 
   // xb = rmsnorm(x) * weight, then the format's view of it.
@@ -364,7 +390,7 @@ class Decoder {
   const T *cos_, *sin_;
   i64 gs_;
   std::vector<py::object> owners_;  // keeps every array the pointers above point into alive
-  std::vector<T> x_, xb_, qkv_, hb_, att_;
+  std::vector<T> x_, xb_, qkv_, hb_, hb2_, att_;
   InputBuffer<T, M> xin_;
 };
 
