@@ -103,6 +103,15 @@ def test_full_backward_hooks_get_torchs_gradients(dtype, input_requires_grad):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_backward_pre_hooks_see_and_may_replace_grad_output(dtype):
+    def register(model, log):
+        model[2].register_full_backward_pre_hook(lambda m, go: log.append(list(go)))
+        model[1].register_full_backward_pre_hook(lambda m, go: (go[0] * 3,))
+        model[0].register_full_backward_hook(lambda m, gi, go: log.append((list(gi), list(go))))
+    _compare(register, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_a_backward_hook_may_replace_grad_input(dtype):
     def register(model, log):
         model[2].register_full_backward_hook(lambda m, gi, go: (gi[0] * 0.5,))
