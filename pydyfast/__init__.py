@@ -39,5 +39,9 @@ from . import distributed  # noqa: F401,E402
 from .functional import (add, div, dsplit, hsplit, mul, pow, sign, sub,  # noqa: F401,E402,A004
                          swapaxes, vsplit)
 from .functional import concatenate as concat  # noqa: F401,E402
+from .functional import SURFACE as _SURFACE  # noqa: E402
+
+# The tensor op surface (cumsum, topk, gather, einsum, erf, ...) as pdf.X, as in torch
+globals().update({_name: getattr(functional, _name) for _name in _SURFACE})
 
 __version__ = "0.1.0"

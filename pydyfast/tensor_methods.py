@@ -82,18 +82,25 @@ for _name, _fn in _bindings.items():
     setattr(Tensor, _name, _fn)
 
 
-def _logical(name):
-    def method(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Whether any/all elements are nonzero over ``axis``/``dim``; a bool tensor."""
-        out = getattr(self.data, name)(axis=R.resolve_axes(name, self.ndim, axis, dim),
-                                       keepdims=bool(keepdims or keepdim))
-        return Tensor._wrap(np.asarray(out) if type(self.data) is np.ndarray else out)
-    method.__name__ = name
-    return method
+def _surface_methods():
+    """The op surface as methods (``x.cumsum(0)``, ``x.topk(3)``) and its operators
+    (``%``, ``//``, ``& | ^ ~``, ``<<``, ``>>``)."""
+    from . import functional as F
+    not_methods = {"einsum", "meshgrid", "tensordot"}  # their first argument is not a tensor
+    for name in F.SURFACE:
+        if name not in not_methods:
+            setattr(Tensor, name, getattr(F, name))
+    operators = {"mod": F.remainder, "floordiv": F.floor_divide, "and": F.bitwise_and,
+                 "or": F.bitwise_or, "xor": F.bitwise_xor, "lshift": F.bitwise_left_shift,
+                 "rshift": F.bitwise_right_shift}
+    for name, fn in operators.items():
+        setattr(Tensor, f"__{name}__", fn)
+        setattr(Tensor, f"__r{name}__", _reflect(fn))
+    Tensor.__invert__ = F.bitwise_not
+    Tensor.clamp_min, Tensor.clamp_max = F.clamp_min, F.clamp_max
 
 
-Tensor.any = _logical("any")
-Tensor.all = _logical("all")
+_surface_methods()
 
 
 # numpy ufuncs meeting a Tensor: ``ndarray + Tensor`` and ``np.float32(2) * t`` are the
