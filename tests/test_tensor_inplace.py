@@ -17,6 +17,7 @@ def _row(name, fn, shapes, **kw):
 
 MASK = np.array([[True, False, False, True]] * 3)
 INDEX = np.array([0, 2])
+SCATTER_INDEX = np.array([[2, 0, 1], [0, 2, 1]])  # distinct per column: no write races
 
 TABLE = [
     _row("add_", lambda x, y: (x * 1).add_(y), [(3, 4), (3, 4)]),
@@ -29,6 +30,10 @@ TABLE = [
     _row("mul_", lambda x, y: (x * 1).mul_(y), [(2, 3, 4), (4,)]),
     _row("mul_", lambda x: (x * 1).mul_(-1.5), [(1,)], id="mul_-scalar-size1"),
     _row("div_", lambda x, y: (x * 1).div_(y), [(3, 4), (3, 4)], low=0.5, high=2.0),
+    _row("div_", lambda x, y: (x * 1).div_(y, rounding_mode="floor"), [(3, 4), (3, 4)],
+         low=0.5, high=2.0, id="div_-floor"),
+    _row("div_", lambda x, y: (x * 1).div_(y, rounding_mode="trunc"), [(3, 4), (4,)],
+         low=-2.0, high=-0.5, id="div_-trunc"),
     _row("clamp_", lambda x: (x * 1).clamp_(-0.5, 0.7), [(3, 4)]),
     _row("clamp_", lambda x: (x * 1).clamp_(min=0.0), [(5,)], id="clamp_-min"),
     _row("clamp_", lambda x: (x * 1).clamp_(max=0.1), [(4, 3)], noncontig=True),
@@ -44,6 +49,12 @@ TABLE = [
     _row("index_fill_", lambda x, i: (x * 1).index_fill_(1, i, 7.0), [(3, 4), INDEX]),
     _row("index_fill_", lambda x, i: (x * 1).index_fill_(-2, i, 7.0), [(3, 4), INDEX],
          id="index_fill_-negative-dim"),
+    _row("scatter_", lambda x, i, s: (x * 1).scatter_(0, i, s), [(3, 3), SCATTER_INDEX, (2, 3)]),
+    _row("scatter_", lambda x, i: (x * 1).scatter_(1, i, 2.5), [(2, 4), SCATTER_INDEX],
+         id="scatter_-value"),
+    # torch has no derivative for scatter_ with reduce: compare the values only
+    _row("scatter_", lambda x, i, s: (x * 1).scatter_(0, i, s, reduce="add"),
+         [(3, 3), SCATTER_INDEX, (2, 3)], grad=False, id="scatter_-add"),
     # random fills: the values differ from torch's, the gradient (zero through the fill) does not
     _row("uniform_", lambda x: (x * 2).uniform_(0, 1) * 0 + x, [(3, 4)]),
     _row("normal_", lambda x: (x * 2).normal_(0, 1) * 0 + x, [(3, 4)]),
@@ -51,6 +62,7 @@ TABLE = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")  # torch's deprecation
 @pytest.mark.parametrize("case,dtype", case_params(TABLE))
 def test_inplace_in_a_graph_matches_torch(case, dtype):
     check(case, dtype)
@@ -63,6 +75,7 @@ METHOD_CALLS = {
     "copy_": lambda t: t.copy_(t.detach() * 2 if isinstance(t, pdf.Tensor) else t.detach() * 2),
     "masked_fill_": lambda t: t.masked_fill_(t.detach() > 0, 0.5),
     "index_fill_": lambda t: t.index_fill_(0, _index(t, [1]), -1.0),
+    "scatter_": lambda t: t.scatter_(0, _index(t, [0]).reshape([1] * t.dim()), 4.0),
     "uniform_": lambda t: t.uniform_(), "normal_": lambda t: t.normal_(),
 }
 
@@ -191,6 +204,14 @@ BAD = [
     ("masked_fill_ with a float mask", lambda lib: lib.zeros(3).masked_fill_(lib.ones(3), 1.0),
      "boolean"),
     ("uniform_ with from > to", lambda lib: lib.zeros(3).uniform_(2, 1), "from <= to"),
+    ("scatter_ index of another rank",
+     lambda lib: lib.zeros(3, 3).scatter_(0, lib.tensor([0]), 1.0), "as many dimensions"),
+    ("scatter_ index out of range",
+     lambda lib: lib.zeros(3, 3).scatter_(0, lib.tensor([[5]]), 1.0), "out of range"),
+    ("scatter_ float index", lambda lib: lib.zeros(3).scatter_(0, lib.tensor([0.0]), 1.0),
+     "integer index"),
+    ("div_ unknown rounding_mode",
+     lambda lib: lib.zeros(3).div_(lib.ones(3), rounding_mode="up"), "rounding_mode"),
 ]
 
 
