@@ -144,23 +144,21 @@ normal_.__doc__ = "Fill with samples of N(mean, std^2): ``normal_(mean=0, std=1,
 
 
 # ---------------------------------------------------------------------- arithmetic
-def _scaled(other, alpha, op):
+def _scaled(other, alpha):
     if alpha == 1:
         return other
-    if isinstance(other, Tensor):
-        return E.mul(other, alpha)
-    raise TypeError(f"{op}: alpha needs a Tensor operand, got {type(other).__name__}")
+    return E.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def add_(self, other, *, alpha=1):
     """self += alpha * other."""
-    other = _scaled(other, alpha, "add_")
+    other = _scaled(other, alpha)
     return _update(self, "add_", lambda t: E.add(t, other), _requires_grad(other))
 
 
 def sub_(self, other, *, alpha=1):
     """self -= alpha * other."""
-    other = _scaled(other, alpha, "sub_")
+    other = _scaled(other, alpha)
     return _update(self, "sub_", lambda t: E.sub(t, other), _requires_grad(other))
 
 

@@ -23,6 +23,7 @@ TABLE = [
     _row("add_", lambda x, y: (x * 1).add_(y), [(3, 4), (3, 4)]),
     _row("add_", lambda x, y: (x * 1).add_(y, alpha=-2.5), [(3, 4), (4,)], id="add_-alpha-bcast"),
     _row("add_", lambda x: (x * 1).add_(3.0), [(3, 4)], id="add_-scalar"),
+    _row("sub_", lambda x: (x * 1).sub_(2, alpha=1.5), [(3, 4)], id="sub_-scalar-alpha"),
     _row("add_", lambda x, y: (x * 1).add_(y), [(), ()], id="add_-0d"),
     _row("add_", lambda x, y: (x * 1).add_(y), [(0, 3), (3,)], id="add_-empty"),
     _row("add_", lambda x, y: (x * 1).add_(y), [(4, 3), (4, 3)], noncontig=True),
