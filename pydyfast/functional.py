@@ -5,6 +5,7 @@ Each kernel family's module lists its public functions in ``__all__``; they are 
 from .ops.elementwise import (abs, add, clip, cos, div, exp, log, masked_fill, maximum,  # noqa: F401
                               minimum, mul, neg, pow, relu, sigmoid, sin, sqrt, square, sub,
                               tanh, where)
+from .ops.elementwise import sign  # noqa: F401
 from .ops.index import getitem, setitem  # noqa: F401
 from .ops.linalg import matmul  # noqa: F401
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var  # noqa: F401
@@ -20,6 +21,10 @@ from .ops.softmax import *  # noqa: F401,F403
 from .ops.special import *  # noqa: F401,F403
 
 clamp = clip
+
+# torch's selection and splitting ops (issue 19, silent differences)
+from .ops.reduce import amax, amin, median  # noqa: E402,F401
+from .ops.shape import chunk, tensor_split, unbind  # noqa: E402,F401
 
 # The tensor op surface (pointwise math, bitwise, trig, contractions, scans, sorting, selection,
 # rearranging). SURFACE names them for pydyfast/__init__.py and the Tensor methods.

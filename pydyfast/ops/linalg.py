@@ -59,7 +59,12 @@ class MatMul(Function):
 
 
 def matmul(a, b):
-    """Matrix product with numpy/PyTorch semantics (1-d operands, broadcast batch axes)."""
+    """Matrix product with numpy/PyTorch semantics (1-d operands, broadcast batch axes). As in
+    torch, both operands must have one dtype (no silent float64 product)."""
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da is not None and db is not None and da != db:
+        raise TypeError(f"matmul: expected both operands to have the same dtype, got {da} and "
+                        f"{db}; convert one with .to()")
     a, b = operands(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
