@@ -12,7 +12,7 @@ from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .reduce import resolve_axes
-from .scan import _as_shape, _lines
+from .scan import _as_shape, _lines, one_axis
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "take",
            "masked_select", "nonzero", "argwhere", "bincount"]
@@ -195,7 +195,7 @@ def _along(op, x, dim, index, src_shape=None):
     """Axis and checked index for gather/scatter: one ndim, and the index no larger than the
     input outside ``dim`` (nor than src anywhere)."""
     _check_tensor(op, x)
-    axis = resolve_axes(op, x.ndim, dim)[0] if x.ndim else 0
+    axis = one_axis(op, x.ndim, dim)
     idx = _index_array(op, index, x)
     if idx.ndim != max(x.ndim, 1) and not (x.ndim == 0 and idx.ndim == 0):
         raise ValueError(f"{op}: index of shape {idx.shape} must have as many dimensions as "
@@ -255,7 +255,7 @@ def scatter_add(input, dim, index, src):  # noqa: A002
 
 def _index_vector(op, x, dim, index):
     _check_tensor(op, x)
-    axis = resolve_axes(op, x.ndim, dim)[0] if x.ndim else 0
+    axis = one_axis(op, x.ndim, dim)
     n = x.shape[axis] if x.ndim else 1
     idx = _index_array(op, index, x, n, allow_negative=False)
     if idx.ndim > 1:

@@ -5,7 +5,6 @@ input, no transpose): ``_C``'s scan family for float32/float64, the references b
 (integer scans, ``PYDYFAST_KERNELS=numpy``, cupy). Integer and bool cumsum/cumprod return int64,
 as torch's do.
 """
-import collections
 import math
 
 import numpy as np
@@ -13,12 +12,10 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
-from .reduce import resolve_axes
+from .reduce import ValuesIndices, resolve_axes
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 
-# torch.return_types.cummax / cummin: unpack as (values, indices) or read by name
-ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _cumsum_ref(xp, x, reverse):
@@ -81,6 +78,13 @@ def _logcumsumexp_bwd_ref(xp, x, y, gy):
     for k in range(n - 2, -1, -1):
         acc[:, k] = gy[:, k] + _ratio(xp, y[:, k], y[:, k + 1]) * acc[:, k + 1]
     return _ratio(xp, x, y) * acc
+
+
+def one_axis(op, ndim, dim):
+    """``dim`` as one non-negative axis; a 0-d tensor's dim 0 or -1 is axis 0, as torch takes
+    it (resolve_axes gives a 0-d tensor no axes)."""
+    axes = resolve_axes(op, ndim, dim)
+    return axes[0] if axes else 0
 
 
 def _lines(x, axis):
@@ -158,7 +162,7 @@ def _scan_input(op, x, dim, dtype):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
     if dim is None:
         raise TypeError(f"{op}: missing the dim argument")
-    axis = resolve_axes(op, x.ndim, dim)[0]
+    axis = one_axis(op, x.ndim, dim)
     if dtype is not None:
         x = x.to(dtype=dtype)
     elif x.data.dtype.kind in "iub" and op in ("cumsum", "cumprod"):

@@ -13,8 +13,8 @@ import numpy as np
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .gather import Gather
-from .reduce import resolve_axes
-from .scan import ValuesIndices, _as_shape
+from .reduce import ValuesIndices, resolve_axes
+from .scan import _as_shape, one_axis
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
 
@@ -53,7 +53,7 @@ def _prepare(op, x, dim):
     if x.ndim == 0:
         resolve_axes(op, 0, dim)
         return x.reshape(1), 0
-    return x, resolve_axes(op, x.ndim, dim)[0]
+    return x, one_axis(op, x.ndim, dim)
 
 
 def _take(x, idx, axis):
@@ -123,7 +123,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if not isinstance(input, Tensor):
         raise TypeError(f"unique: expected a Tensor, got {type(input).__name__}")
     xp = array_module(input.data)
-    axis = None if dim is None else resolve_axes("unique", input.ndim, dim)[0]
+    axis = None if dim is None else one_axis("unique", input.ndim, dim)
     values, inverse, counts = xp.unique(input.data, return_inverse=True, return_counts=True,
                                         axis=axis)
     out = [Tensor._wrap(values)]
