@@ -11,7 +11,6 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
-from .reduce import resolve_axes
 from .scan import _as_shape, _lines, one_axis
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "take",
