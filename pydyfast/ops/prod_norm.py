@@ -10,6 +10,7 @@ from ..backend import array_module
 from ..tensor import Tensor
 from .pointwise import PiecewiseConstant
 from .reduce import _as_array, expand_reduced, reduction_axes, resolve_axes
+from .scan import one_axis
 
 __all__ = ["prod", "norm", "all", "any"]
 
@@ -60,7 +61,7 @@ def _single_axis(op, x, dim):
         return None
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be one int, got {dim!r}")
-    return resolve_axes(op, x.ndim, dim)[0] if x.ndim else None
+    return one_axis(op, x.ndim, dim) if x.ndim else None
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002  (torch's names)
