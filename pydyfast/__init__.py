@@ -22,6 +22,7 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          min, minimum, permute, relu, reshape, sigmoid, sin, split, sqrt,
                          square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
                          where)
+from .functional import amax, amin, chunk, median, tensor_split, unbind  # noqa: F401,E402
 
 from .ops.special import erf  # noqa: F401
 from .serialization import load, save  # noqa: F401
@@ -38,5 +39,9 @@ from . import distributed  # noqa: F401,E402
 from .functional import (add, div, dsplit, hsplit, mul, pow, sign, sub,  # noqa: F401,E402,A004
                          swapaxes, vsplit)
 from .functional import concatenate as concat  # noqa: F401,E402
+from .functional import SURFACE as _SURFACE  # noqa: E402
+
+# The tensor op surface (cumsum, topk, gather, einsum, erf, ...) as pdf.X, as in torch
+globals().update({_name: getattr(functional, _name) for _name in _SURFACE})
 
 __version__ = "0.1.0"
