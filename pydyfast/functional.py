@@ -5,7 +5,6 @@ Each kernel family's module lists its public functions in ``__all__``; they are 
 from .ops.elementwise import (abs, add, clip, cos, div, exp, log, masked_fill, maximum,  # noqa: F401
                               minimum, mul, neg, pow, relu, sigmoid, sin, sqrt, square, sub,
                               tanh, where)
-from .ops.elementwise import sign  # noqa: F401
 from .ops.index import getitem, setitem  # noqa: F401
 from .ops.linalg import matmul  # noqa: F401
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var  # noqa: F401
