@@ -45,6 +45,12 @@ def native_active():
     return _C is not None and _kernels == "native"
 
 
+def native_module():
+    """The compiled module ``pydyfast._C`` when its kernels are in use, else None: for callers
+    whose whole computation is one compiled object (the Llama decoder), not a dispatched op."""
+    return _C if native_active() else None
+
+
 def info():
     """What is loaded: compiled modules, kernel mode, OpenMP threads, CUDA availability."""
     from . import cuda
