@@ -38,7 +38,8 @@ def parse_args(argv):
     p.add_argument("--prompt", default=None, help="text to continue (default: start from BOS; "
                    "'The ' for the shipped model)")
     p.add_argument("-n", "--max-tokens", type=int, default=256, help="new tokens at most")
-    p.add_argument("-t", "--temperature", type=float, default=1.0, help="0 = greedy")
+    p.add_argument("-t", "--temperature", type=float, default=None,
+                   help="0 = greedy (default 1.0; 0.8 for the shipped model)")
     p.add_argument("--top-p", type=float, default=0.9)
     p.add_argument("--top-k", type=int, default=0, help="0 = no top-k cut")
     p.add_argument("--seed", type=int, default=None)
@@ -60,8 +61,9 @@ def _find_tokenizer(args):
         return args.tokenizer
     folder = args.checkpoint if os.path.isdir(args.checkpoint) else os.path.dirname(
         os.path.abspath(args.checkpoint))
-    for candidate in (os.path.join(folder, "tokenizer.json"), os.path.join(folder, "tokenizer.bin"),
-                      os.path.join(HERE, "tokenizer.bin")):
+    beside = [] if args.random_init else [os.path.join(folder, "tokenizer.json"),
+                                          os.path.join(folder, "tokenizer.bin")]
+    for candidate in beside + [os.path.join(HERE, "tokenizer.bin")]:
         if os.path.exists(candidate):
             return candidate
     return None
@@ -99,8 +101,11 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         print(f"llama.infer: {why}; printing token ids", file=sys.stderr)
+    shipped = args.checkpoint == SHIPPED and tokenizer is not None
     if args.prompt is None:
-        args.prompt = "The " if args.checkpoint == SHIPPED and tokenizer is not None else ""
+        args.prompt = "The " if shipped else ""
+    if args.temperature is None:
+        args.temperature = 0.8 if shipped else 1.0
     sampler = Sampler(args.temperature, args.top_p, args.top_k, args.seed)
 
     start = time.perf_counter()
