@@ -3,6 +3,7 @@ last axis of x (rows, D) (the Python op flattens the normalized trailing axes to
 import numpy as np
 
 from ..cuda_kernels import kernel, row_block, scalar
+from . import require_shape
 
 FAMILY = "norm"
 
@@ -12,9 +13,16 @@ def _param(p, n, dtype, fill):
     return cp.full(n, fill, dtype=dtype) if p is None else cp.ascontiguousarray(p, dtype=dtype)
 
 
+def _check_params(op, x, *params):
+    for p in params:
+        if p is not None:
+            require_shape(op, "weight/bias", p, x.shape[1:])
+
+
 def _forward(x, weight, bias, eps, centered):
-    import cupy as cp
     rows, n = x.shape
+    _check_params("norm", x, weight, bias)
+    import cupy as cp
     y = cp.empty_like(x)
     mean = cp.empty(rows, dtype=x.dtype)
     rstd = cp.empty(rows, dtype=x.dtype)
@@ -27,8 +35,12 @@ def _forward(x, weight, bias, eps, centered):
 
 
 def _backward(gy, x, mean, rstd, weight, need_weight, need_bias, centered):
-    import cupy as cp
     rows, n = x.shape
+    _check_params("norm backward", x, weight)
+    require_shape("norm backward", "gy", gy, x.shape)
+    require_shape("norm backward", "mean", mean, (rows,))
+    require_shape("norm backward", "rstd", rstd, (rows,))
+    import cupy as cp
     gx = cp.empty_like(x)
     gw = cp.zeros(n, dtype=x.dtype)
     gb = cp.zeros(n, dtype=x.dtype)
