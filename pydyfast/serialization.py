@@ -18,7 +18,6 @@ checkpoint behind. ``load`` checks sizes before allocating and the manifest's st
 building, so a crafted file gives the documented RuntimeError, never a crash or a huge allocation.
 """
 import contextlib
-import io
 import json
 import math
 import os
@@ -205,12 +204,12 @@ class _Reader:
         return out
 
 
-def _read_member(archive, info, where):
+def _read_member(archive, info, where, max_expansion):
     """One ``.npy`` member, read only after its header is checked against the bytes it holds,
     so a header claiming 1 TiB cannot make numpy allocate 1 TiB."""
-    if info.compress_type != zipfile.ZIP_STORED:
-        _fail(where, f"member {info.filename} is compressed; pydyfast checkpoints store arrays "
-                     f"uncompressed, and a compressed member may expand without bound")
+    if info.file_size > max_expansion * max(info.compress_size, 1):
+        _fail(where, f"member {info.filename} expands from {info.compress_size} to "
+                     f"{info.file_size} bytes, more than the {max_expansion}x allowed")
     with archive.open(info) as member:
         version = np.lib.format.read_magic(member)
         if version not in ((1, 0), (2, 0), (3, 0)):
@@ -225,22 +224,29 @@ def _read_member(archive, info, where):
         if nbytes != info.file_size - member.tell():
             _fail(where, f"member {info.filename} claims shape {shape} of {dtype} "
                          f"({nbytes} bytes) but holds {info.file_size - member.tell()} bytes")
-        data = member.read(nbytes)
+        data = bytearray(member.read(nbytes))  # writable, so the array needs no second copy
+    if len(data) != nbytes:
+        _fail(where, f"member {info.filename} is truncated")
     order = "F" if fortran_order else "C"
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy(order="K")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order)
 
 
-def _read_archive(data, where):
-    """Every member of the zip in ``data`` as an array, each size checked first."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+def read_npz_arrays(source, where, max_expansion=1):
+    """Every array of the ``.npz`` (zip of ``.npy``) at the path or binary file ``source``, each
+    member's sizes checked before anything is allocated: the declared sizes must fit the file
+    (a member may expand at most ``max_expansion`` times: 1 means stored, as ``save`` writes,
+    which stops zip bombs), and each array header must match its bytes. Pickled (object) arrays
+    are refused. Raises ValueError, zipfile.BadZipFile or OSError naming ``where``."""
+    with zipfile.ZipFile(source) as archive:
         infos = archive.infolist()
-        if sum(info.file_size for info in infos) > len(data):
+        size = archive.fp.seek(0, os.SEEK_END)
+        if sum(info.compress_size for info in infos) > size:
             _fail(where, "the archive's members claim more bytes than the file holds")
         arrays = {}
         for info in infos:
             if not info.filename.endswith(".npy"):
                 _fail(where, f"unexpected member {info.filename!r}")
-            arrays[info.filename[:-4]] = _read_member(archive, info, where)
+            arrays[info.filename[:-4]] = _read_member(archive, info, where, max_expansion)
         return arrays
 
 
@@ -257,15 +263,15 @@ def load(f):
     RuntimeError
         When the file is not a pydyfast checkpoint, or is corrupt, truncated or crafted.
     """
-    where = getattr(f, "name", None) or (f if isinstance(f, (str, os.PathLike)) else "<file>")
-    source = open(f, "rb") if isinstance(f, (str, os.PathLike)) else f
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as source:  # a missing file stays FileNotFoundError
+            return _load_from(source, f)
+    return _load_from(f, getattr(f, "name", None) or "<file>")
+
+
+def _load_from(f, where):
     try:
-        data = source.read()
-    finally:
-        if source is not f:
-            source.close()
-    try:
-        archive = _read_archive(data, where)
+        archive = read_npz_arrays(f, where)
         if _MANIFEST not in archive:
             _fail(where, "the archive has no pydyfast manifest")
         manifest = json.loads(bytes(archive.pop(_MANIFEST)).decode("utf-8"))
