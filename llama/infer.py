@@ -59,18 +59,16 @@ def _find_tokenizer(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.random_init:
-        model = Llama.random(LlamaConfig(), seed=0 if args.seed is None else args.seed,
-                             dtype=args.dtype)
-    elif not os.path.exists(args.checkpoint):
+    if not args.random_init and not os.path.exists(args.checkpoint):
         print(WHERE_TO_GET.format(checkpoint=args.checkpoint, here=HERE), file=sys.stderr)
         return 2
-    else:
-        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads)
-    if args.device != "cpu":
-        model.to(device=args.device)
-    tokenizer_path = _find_tokenizer(args)
-    tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path else None
+    try:
+        model, tokenizer, tokenizer_path = _load(args)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        # A bad file is the user's input, not a bug: one line and exit code 2, like argparse.
+        message = " ".join(str(exc).split())  # one line, whatever the error text holds
+        print(f"llama.infer: {message}", file=sys.stderr)
+        return 2
     if tokenizer is not None and tokenizer.vocab_size != model.config.vocab_size:
         print(f"llama.infer: tokenizer {tokenizer_path} has {tokenizer.vocab_size} tokens, the "
               f"model {model.config.vocab_size}; printing token ids", file=sys.stderr)
@@ -91,6 +89,22 @@ def main(argv=None):
     print(f"\nToken count: {count}, elapsed: {elapsed:.2f} s, "
           f"{count / max(elapsed, 1e-9):.1f} tokens/s")
     return 0
+
+
+def _load(args):
+    """(model, tokenizer or None, tokenizer path) from the command line's files."""
+    if args.random_init:
+        model = Llama.random(LlamaConfig(), seed=0 if args.seed is None else args.seed,
+                             dtype=args.dtype)
+    else:
+        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads)
+    if args.device != "cpu":
+        model.to(device=args.device)
+    if args.tokenizer and not os.path.exists(args.tokenizer):
+        raise FileNotFoundError(f"no tokenizer at {args.tokenizer}")
+    tokenizer_path = _find_tokenizer(args)
+    tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path else None
+    return model, tokenizer, tokenizer_path
 
 
 if __name__ == "__main__":

@@ -13,6 +13,16 @@ import numpy as np
 _SEGMENT_CACHE_SIZE = 65536  # encoded words kept (text repeats words; cleared when full)
 
 
+def _fallback_byte(piece):
+    """The byte a ``<0xNN>`` byte-fallback piece stands for, else None (also for ``<0xZZ>``)."""
+    if len(piece) == 6 and piece.startswith(b"<0x") and piece.endswith(b">"):
+        try:
+            return bytes([int(piece[3:5], 16)])
+        except ValueError:
+            return None
+    return None
+
+
 class Llama2cTokenizer:
     """SentencePiece-BPE vocabulary in llama2.c's ``tokenizer.bin`` format.
 
@@ -54,8 +64,7 @@ class Llama2cTokenizer:
             self.lookup.setdefault(piece, i)
         self.byte_ids = [self.lookup.get(b"<0x%02X>" % b) for b in range(256)]
         # decoded bytes of every id: byte-fallback pieces stand for their byte
-        self.token_bytes = [bytes([int(p[3:5], 16)]) if len(p) == 6 and p.startswith(b"<0x")
-                            and p.endswith(b">") else p for p in pieces]
+        self.token_bytes = [_fallback_byte(p) or p for p in pieces]
         for special in (self.bos_id, self.eos_id):
             self.token_bytes[special] = b""
 
