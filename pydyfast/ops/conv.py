@@ -10,6 +10,8 @@ column rows. col2im is the adjoint of im2col: a scatter-ADD, since overlapping w
 to the same input pixel (PyDyNet assigned them, and its input gradient was wrong). 1-D
 convolutions are 2-D ones with H = KH = 1.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -146,7 +148,8 @@ class Conv2d(Function):
         xp = array_module(x)
         n, (o, cg, kh, kw) = x.shape[0], weight.shape
         out_size = conv_output_size("conv2d", x.shape[2:], **geometry)
-        col = _im2col(x, geometry).reshape(n, groups, cg * kh * kw, -1)
+        # explicit sizes, not -1: a reshape cannot infer an axis when the batch is empty
+        col = _im2col(x, geometry).reshape(n, groups, cg * kh * kw, math.prod(out_size))
         w = weight.reshape(groups, o // groups, cg * kh * kw)
         y = xp.matmul(w, col).reshape((n, o) + out_size)
         if bias is not None:
@@ -161,11 +164,13 @@ class Conv2d(Function):
         w, col = ctx.saved_tensors
         n, g = gy.shape[0], ctx.groups
         # a broadcast gradient (from sum()) has zero strides: numpy's matmul would skip BLAS
-        gy = array_module(gy).ascontiguousarray(gy).reshape(n, g, gy.shape[1] // g, -1)
+        gy = array_module(gy).ascontiguousarray(gy).reshape(n, g, gy.shape[1] // g,
+                                                            math.prod(gy.shape[2:]))
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gcol = array_module(gy).matmul(w.transpose(0, 2, 1), gy)
-            gx = _col2im(gcol.reshape(n, -1, gcol.shape[-1]), ctx.x_shape[2:], ctx.geometry)
+            gcol = gcol.reshape(n, gcol.shape[1] * gcol.shape[2], gcol.shape[3])
+            gx = _col2im(gcol, ctx.x_shape[2:], ctx.geometry)
         if ctx.needs_input_grad[1]:
             gw = weight_gradient(gy, col).reshape(ctx.w_shape)
         if ctx.needs_input_grad[2:] == (True,):
@@ -257,11 +262,12 @@ class ConvTranspose2d(Function):
         cout_g, kh, kw = weight.shape[1:]
         wg = weight.reshape(groups, cin // groups, cout_g * kh * kw)
         col = xp.matmul(wg.transpose(0, 2, 1), x.reshape(n, groups, cin // groups, h * w))
-        col = col.reshape(n, -1, h, w)
+        col = col.reshape(n, groups * cout_g * kh * kw, h, w)  # explicit: n may be 0
         full = conv_output_size("conv_transpose2d", out_size, **geometry)
         if full != (h, w):  # output_padding >= stride: window positions no input reaches
             col = xp.pad(col, ((0, 0), (0, 0), (0, full[0] - h), (0, full[1] - w)))
-        y = _col2im(col.reshape(n, col.shape[1], -1), out_size, geometry)
+        y = _col2im(col.reshape(n, col.shape[1], col.shape[2] * col.shape[3]), out_size,
+                    geometry)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
         needs = ctx.needs_input_grad
@@ -280,7 +286,7 @@ class ConvTranspose2d(Function):
         col = col.reshape(n, g, col.shape[1] // g, h * w)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = xp.matmul(wg, col).reshape(n, -1, h, w)
+            gx = xp.matmul(wg, col).reshape(n, wg.shape[0] * wg.shape[1], h, w)
         if ctx.needs_input_grad[1]:
             xg = x.reshape(n, g, x.shape[1] // g, h * w)
             gw = weight_gradient(xg, col).reshape((x.shape[1], -1) + ctx.geometry["kernel"])
