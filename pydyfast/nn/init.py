@@ -7,6 +7,7 @@ CPU in float64 and cast, so one seed gives the same weights on every device and 
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -52,6 +53,15 @@ def _calculate_fan_in_and_fan_out(tensor):
                          f"got shape {tuple(tensor.shape)}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _no_elements(tensor):
+    """torch's rule: initialising a zero-element tensor (Conv2d(0, 4, 3)) is a no-op with a
+    warning, not a division by a zero fan."""
+    if math.prod(tensor.shape) == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
 
 
 def _fan(tensor, mode):
@@ -113,6 +123,8 @@ def eye_(tensor):
 def xavier_uniform_(tensor, gain=1.0):
     r"""U(-a, a) with :math:`a = \mathrm{gain}\sqrt{6 / (\mathrm{fan\_in} + \mathrm{fan\_out})}`
     (Glorot & Bengio, 2010)."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return _fill(tensor, _rng().uniform(-bound, bound, tensor.shape))
@@ -121,6 +133,8 @@ def xavier_uniform_(tensor, gain=1.0):
 def xavier_normal_(tensor, gain=1.0):
     r"""N(0, std^2) with :math:`std = \mathrm{gain}\sqrt{2 / (\mathrm{fan\_in} +
     \mathrm{fan\_out})}`."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return _fill(tensor, _rng().normal(0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)),
                                        tensor.shape))
@@ -129,12 +143,16 @@ def xavier_normal_(tensor, gain=1.0):
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     r"""U(-b, b) with :math:`b = \mathrm{gain}\sqrt{3 / \mathrm{fan}}` (He et al., 2015);
     ``a`` is the negative slope of leaky_relu, ``mode`` picks fan_in or fan_out."""
+    if _no_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return _fill(tensor, _rng().uniform(-bound, bound, tensor.shape))
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     r"""N(0, std^2) with :math:`std = \mathrm{gain} / \sqrt{\mathrm{fan}}`."""
+    if _no_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return _fill(tensor, _rng().normal(0.0, std, tensor.shape))
 

@@ -21,14 +21,27 @@ from ..tensor import Tensor
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 
+_INT64_MAX = 2**63 - 1  # the kernels compute sizes in int64
+
+
 def ntuple(op, name, value, n, minimum):
-    """``value`` (an int or a sequence of n ints) as a tuple of n ints >= minimum."""
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+    """``value`` (an int or a sequence of n ints) as a tuple of n ints in [minimum, 2**63)."""
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    values = (value,) * n if is_int else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                   for v in values):
         raise TypeError(f"{op}: {name} must be an int or {n} ints, got {value!r}")
     if any(v < minimum for v in values):
         raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    if any(v > _INT64_MAX for v in values):
+        raise ValueError(f"{op}: {name} {value!r} does not fit in a 64-bit integer")
     return tuple(int(v) for v in values)
+
+
+def _check_int64(op, what, values):
+    """Sizes derived from the arguments must fit the kernels' int64 arithmetic too."""
+    if any(abs(v) > _INT64_MAX for v in values):
+        raise ValueError(f"{op}: {what} {tuple(values)} does not fit in a 64-bit integer")
 
 
 def conv_output_size(op, size, kernel, stride, padding, dilation):
@@ -37,6 +50,7 @@ def conv_output_size(op, size, kernel, stride, padding, dilation):
     out = []
     for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
         span = d * (k - 1) + 1
+        _check_int64(op, "the padded input and dilated kernel sizes", (n + 2 * p + s, span))
         if n + 2 * p < span:
             raise ValueError(f"{op}: the dilated kernel size {span} is larger than the padded "
                              f"input size {n + 2 * p} (input {tuple(size)}, kernel {kernel}, "
@@ -319,6 +333,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, s, p, d, k, e in zip(
         x.shape[2:], geometry["stride"], geometry["padding"], geometry["dilation"], (kh, kw),
         extra))
+    _check_int64(op, "the output size", out_size)
     if min(out_size) < 1:
         raise ValueError(f"{op}: the output size {out_size} for input {input.shape} is not "
                          f"positive (padding {geometry['padding']} too large)")

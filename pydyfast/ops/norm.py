@@ -130,6 +130,11 @@ def _normalized(op, input, normalized_shape, params):
         raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype}")
     if isinstance(normalized_shape, (int, np.integer)):
         normalized_shape = (int(normalized_shape),)
+    if not isinstance(normalized_shape, (tuple, list)) or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+            for s in normalized_shape):
+        raise TypeError(f"{op}: normalized_shape must be an int or a sequence of ints, got "
+                        f"{normalized_shape!r}")
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or k > input.ndim or tuple(input.shape[input.ndim - k:]) != normalized_shape:

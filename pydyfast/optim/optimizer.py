@@ -60,8 +60,21 @@ class Optimizer:
         full = dict(self.defaults)
         full.update(group)
         full["params"] = params
+        self._check_option_types(full)
         self._check_options(full)
         self.param_groups.append(full)
+
+    def _check_option_types(self, group):
+        """A non-number where the default is a number, and a NaN option (which torch accepts,
+        to fill the parameters with NaN at the first step), are refused, naming the option."""
+        name = type(self).__name__
+        for key, default in self.defaults.items():
+            value = group.get(key)
+            if isinstance(default, (int, float)) and not isinstance(default, bool):
+                if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                    raise TypeError(f"{name}: option {key} must be a number, got {value!r}")
+                if value != value:
+                    raise ValueError(f"{name}: option {key} is NaN")
 
     def _check_options(self, group):
         """Raise ValueError for options out of range; subclasses extend."""
