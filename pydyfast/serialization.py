@@ -33,7 +33,7 @@ from .tensor import Tensor
 _MANIFEST = "__pydyfast__"
 _VERSION = 1
 _KEY_TYPES = (str, int, float, bool, type(None))
-_MAX_DEPTH = 1000  # manifest nesting; deeper is a crafted file, not a real checkpoint
+_MAX_DEPTH = 100  # manifest nesting; deeper is a crafted file, not a real checkpoint
 
 
 class _Writer:
@@ -256,7 +256,7 @@ def load(f):
 
     The file is checked before anything is built from it: members must be stored uncompressed,
     every array's header must match its bytes (no allocation beyond the file's size), and the
-    manifest must be the documented structure, at most 1000 levels deep.
+    manifest must be the documented structure, at most 100 levels deep.
 
     Raises
     ------
