@@ -1,4 +1,6 @@
 """Optimizer: parameter groups, per-parameter state, zero_grad and state dicts (torch.optim's)."""
+import inspect
+
 import numpy as np
 
 from ..cuda import device_of, to_device
@@ -68,13 +70,16 @@ class Optimizer:
         """A non-number where the default is a number, and a NaN option (which torch accepts,
         to fill the parameters with NaN at the first step), are refused, naming the option."""
         name = type(self).__name__
-        for key, default in self.defaults.items():
-            value = group.get(key)
-            if isinstance(default, (int, float)) and not isinstance(default, bool):
-                if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                    raise TypeError(f"{name}: option {key} must be a number, got {value!r}")
-                if value != value:
-                    raise ValueError(f"{name}: option {key} is NaN")
+        # numeric options: lr, and those whose default in the constructor is a number
+        numeric = {"lr"} | {k for k, p in inspect.signature(type(self).__init__).parameters.items()
+                            if isinstance(p.default, (int, float))
+                            and not isinstance(p.default, bool)}
+        for key in numeric & set(group):
+            value = group[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise TypeError(f"{name}: option {key} must be a number, got {value!r}")
+            if np.isnan(value):
+                raise ValueError(f"{name}: option {key} is NaN")
 
     def _check_options(self, group):
         """Raise ValueError for options out of range; subclasses extend."""
