@@ -58,8 +58,8 @@ def _trained_optimizer(cls, **options):
     return w, opt
 
 
-@pytest.mark.parametrize("cls,options", [(optim.SGD, dict(lr=0.1, momentum=0.9)),
-                                         (optim.Adam, dict(lr=0.1))])
+@pytest.mark.parametrize("cls,options", [(optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+                                         (optim.Adam, {"lr": 0.1})])
 def test_optimizer_load_state_dict_validates_at_load(cls, options):
     _, source = _trained_optimizer(cls, **options)
     good = source.state_dict()
