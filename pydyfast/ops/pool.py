@@ -77,8 +77,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, *, kernel, stride, padding, dilation, out_size):
-        y, idx = dispatch(x, ref=_max_pool2d_ref, native="max_pool2d_fwd",
-                          cuda=("pool", "max_pool2d_fwd"), kernel=kernel,
+        y, idx = dispatch(x, ref=_max_pool2d_ref, native="max_pool2d_fwd", kernel=kernel,
                           stride=stride, padding=padding, dilation=dilation, out_size=out_size)
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(idx)
@@ -89,7 +88,7 @@ class MaxPool2d(Function):
     def backward(ctx, gy):
         (idx,) = ctx.saved_tensors
         return dispatch(gy, idx, ref=_max_pool2d_bwd_ref, native="max_pool2d_bwd",
-                        cuda=("pool", "max_pool2d_bwd"), size=tuple(ctx.size))
+                        size=tuple(ctx.size))
 
 
 def _window_matrix(xp, start, end, scale, size, dtype):
@@ -118,13 +117,12 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, *, windows):
         ctx.windows, ctx.size = windows, x.shape[2:]
-        return dispatch(x, ref=_avg_pool2d_ref, native="avg_pool2d_fwd",
-                        cuda=("pool", "avg_pool2d_fwd"), **windows)
+        return dispatch(x, ref=_avg_pool2d_ref, native="avg_pool2d_fwd", **windows)
 
     @staticmethod
     def backward(ctx, gy):
         return dispatch(gy, ref=_avg_pool2d_bwd_ref, native="avg_pool2d_bwd",
-                        cuda=("pool", "avg_pool2d_bwd"), size=tuple(ctx.size), **ctx.windows)
+                        size=tuple(ctx.size), **ctx.windows)
 
 
 def _avg_windows(size, kernel, stride, padding, out, count_include_pad):
