@@ -10,21 +10,14 @@ import numbers
 
 import numpy as np
 
-<<<<<<< HEAD
 from .data_workers import get_worker_info  # torch.utils.data's name, in __all__
 from .dtypes import get_default_dtype
-=======
 from .random import Generator, numpy_generator
->>>>>>> main
 from .tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "BatchSampler", "DataLoader",
-<<<<<<< HEAD
-           "default_collate", "data_loader", "get_worker_info"]
-=======
-           "default_collate", "data_loader", "DistributedSampler"]
->>>>>>> main
+           "default_collate", "data_loader", "DistributedSampler", "get_worker_info"]
 
 
 def _generator(generator):
@@ -278,7 +271,6 @@ class DataLoader:
         back in sampler order). NumPy's legacy global ``np.random`` is not reseeded, as in torch.
     collate_fn : callable, optional
         Turns a list of samples into a batch; ``default_collate`` stacks into Tensors.
-<<<<<<< HEAD
     pin_memory : bool
         Accepted for torch compatibility; a no-op (batches are built on the CPU and pinned
         host memory has no meaning there).
@@ -290,16 +282,12 @@ class DataLoader:
         Called as ``worker_init_fn(worker_id)`` in each worker after seeding.
     multiprocessing_context : str or context, optional
         How workers start (multiprocessing's default when None: fork on Linux).
-    generator : int or numpy.random.Generator, optional
+    generator : pydyfast.Generator, numpy Generator or int seed, optional
         The randomness of ``shuffle`` and of the workers' base seed.
     prefetch_factor : int, optional
         Batches requested ahead per worker (2 when workers are used; must be None without).
     persistent_workers : bool
         Keep the workers alive between epochs (needs num_workers > 0).
-=======
-    generator : pydyfast.Generator, numpy Generator or int seed, optional
-        The randomness of ``shuffle``.
->>>>>>> main
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,

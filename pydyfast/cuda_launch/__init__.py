@@ -12,14 +12,7 @@ them are imported here, at once: a broken launcher module is an ImportError when
 loads, not a family that silently runs its reference on the GPU.
 """
 import importlib
-import math
-import operator
 
-<<<<<<< HEAD
-INT64_MAX = 2**63 - 1
-FAMILIES = ("im2col", "pool", "softmax", "norm", "rnn", "attention")
-_by_name = None
-=======
 FAMILIES = ("im2col", "pool", "softmax", "norm", "rnn", "attention", "special")
 
 
@@ -39,7 +32,6 @@ def _collect():
 
 
 LAUNCHERS = _collect()
->>>>>>> main
 
 
 def find(name):
@@ -47,34 +39,8 @@ def find(name):
     try:
         return LAUNCHERS[name]
     except KeyError:
-<<<<<<< HEAD
-        raise AttributeError(f"pydyfast.cuda_launch: no launcher named {name!r}") from None
-
-
-def checked_sizes(op, *values, elem_bytes=1):
-    """The launch-side mirror of csrc/common.h's checked_size: every value an int (not a bool or
-    float) in [0, 2**63), and their product times ``elem_bytes`` too, because the kernels index
-    in 64-bit integers and an overflow there writes outside the buffer. Returns the product."""
-    for v in values:
-        if isinstance(v, bool) or not hasattr(v, "__index__"):
-            raise TypeError(f"{op}: sizes must be integers, got {v!r}")
-        if not 0 <= operator.index(v) <= INT64_MAX:
-            raise ValueError(f"{op}: size {v} is outside [0, 2**63)")
-    count = math.prod(operator.index(v) for v in values)
-    if count * elem_bytes > INT64_MAX:
-        raise ValueError(f"{op}: sizes {tuple(values)} overflow int64")
-    return count
-
-
-def require_shape(op, name, array, shape):
-    """Raise ValueError unless ``array.shape == shape``: the CUDA kernels trust their launcher
-    for every extent (the C++ ones check their own)."""
-    if tuple(array.shape) != tuple(shape):
-        raise ValueError(f"{op}: expected {name} of shape {tuple(shape)}, got {tuple(array.shape)}")
-=======
         raise LookupError(f"pydyfast.cuda_launch: no CUDA launcher named {name!r} in the "
                           f"families {', '.join(FAMILIES)}; add one to "
                           f"pydyfast/cuda_launch/<family>.py (and its kernel to "
                           f"kernels/<family>.cu), or dispatch with gpu=False to run the "
                           f"reference on the GPU") from None
->>>>>>> main

@@ -5,7 +5,7 @@ and single-token decode attention against a KV cache.
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel, row_block, scalar
-from . import require_shape
+from .checks import require_shape
 
 FAMILY = "attention"
 _DECODE_THREADS = 128

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import cuda_kernels
 from ..cuda_kernels import BLOCK, grid_1d
-from . import checked_sizes
+from .checks import checked_sizes
 
 FAMILY = "im2col"
 

@@ -3,7 +3,7 @@ last axis of x (rows, D) (the Python op flattens the normalized trailing axes to
 import numpy as np
 
 from ..cuda_kernels import kernel, row_block, scalar
-from . import require_shape
+from .checks import require_shape
 
 FAMILY = "norm"
 
@@ -13,18 +13,13 @@ def _param(p, n, dtype, fill):
     return cp.full(n, fill, dtype=dtype) if p is None else p.astype(dtype, copy=False)
 
 
-<<<<<<< HEAD
 def _check_params(op, x, *params):
     for p in params:
         if p is not None:
             require_shape(op, "weight/bias", p, x.shape[1:])
 
 
-def _forward(x, weight, bias, eps, centered):
-=======
 def _forward(fwd, x, weight, bias, eps):
-    import cupy as cp
->>>>>>> main
     rows, n = x.shape
     _check_params("norm", x, weight, bias)
     import cupy as cp
@@ -38,19 +33,14 @@ def _forward(fwd, x, weight, bias, eps):
     return y, mean, rstd
 
 
-<<<<<<< HEAD
-def _backward(gy, x, mean, rstd, weight, need_weight, need_bias, centered):
-=======
 def _backward(kernels, gy, x, mean, rstd, weight, need_weight, need_bias):
-    import cupy as cp
-    bwd_input, bwd_params = kernels
->>>>>>> main
     rows, n = x.shape
     _check_params("norm backward", x, weight)
     require_shape("norm backward", "gy", gy, x.shape)
     require_shape("norm backward", "mean", mean, (rows,))
     require_shape("norm backward", "rstd", rstd, (rows,))
     import cupy as cp
+    bwd_input, bwd_params = kernels
     gx = cp.empty_like(x)
     gw = cp.zeros(n, dtype=x.dtype)
     gb = cp.zeros(n, dtype=x.dtype)

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import cuda_kernels
 from ..cuda_kernels import BLOCK, grid_1d
-from . import checked_sizes
+from .checks import checked_sizes
 
 FAMILY = "pool"
 
@@ -63,7 +63,7 @@ def _on_host(a):
     return np.asarray(a.get() if hasattr(a, "get") else a)
 
 
-def check_windows(op, size, h_start, h_end, h_scale, w_start, w_end, w_scale):
+def _check_windows(op, size, h_start, h_end, h_scale, w_start, w_end, w_scale):
     """Every window inside [0, size) per axis, one start/end/scale per output row or column: the
     kernel reads and writes through them unchecked (csrc/pool.cpp's windows() checks the same)."""
     checked_sizes(op, *size)
@@ -90,7 +90,7 @@ def _avg(fn, src, dst, size, windows):
 def avg_pool2d_fwd(x, h_start, h_end, h_scale, w_start, w_end, w_scale):
     """y[n, c, i, j] = h_scale[i] w_scale[j] sum(x[n, c, h_start[i]:h_end[i], w_start[j]:w_end[j]]).
     x (N, C, H, W) -> y (N, C, len(h_start), len(w_start))."""
-    check_windows("avg_pool2d", x.shape[2:], h_start, h_end, h_scale, w_start, w_end, w_scale)
+    _check_windows("avg_pool2d", x.shape[2:], h_start, h_end, h_scale, w_start, w_end, w_scale)
     import cupy as cp
     y = cp.empty(x.shape[:2] + (len(h_start), len(w_start)), dtype=x.dtype)
     _avg(cuda_kernels.kernel(FAMILY, "avg_pool2d_fwd", x.dtype), x, y, x.shape[2:],
@@ -100,7 +100,7 @@ def avg_pool2d_fwd(x, h_start, h_end, h_scale, w_start, w_end, w_scale):
 
 def avg_pool2d_bwd(gy, size, h_start, h_end, h_scale, w_start, w_end, w_scale):
     """The adjoint of avg_pool2d_fwd: gx (N, C, *size)."""
-    check_windows("avg_pool2d backward", size, h_start, h_end, h_scale, w_start, w_end, w_scale)
+    _check_windows("avg_pool2d backward", size, h_start, h_end, h_scale, w_start, w_end, w_scale)
     if tuple(gy.shape[2:]) != (len(h_start), len(w_start)):
         raise ValueError(f"avg_pool2d backward: gy {gy.shape} does not match "
                          f"{len(h_start)} x {len(w_start)} windows")

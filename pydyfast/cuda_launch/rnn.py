@@ -5,7 +5,7 @@ everything between the GEMMs in one kernel each way.
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel
-from . import require_shape
+from .checks import require_shape
 
 FAMILY = "rnn"
 

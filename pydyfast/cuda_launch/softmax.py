@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel, row_block, scalar
-from . import require_shape
+from .checks import require_shape
 
 FAMILY = "softmax"
 
@@ -21,12 +21,8 @@ def _softmax(fwd, x):
     return y
 
 
-<<<<<<< HEAD
-def _softmax_backward(y, gy, log):
-    require_shape("softmax backward", "gy", gy, y.shape)
-=======
 def _softmax_backward(bwd, y, gy):
->>>>>>> main
+    require_shape("softmax backward", "gy", gy, y.shape)
     import cupy as cp
     gx = cp.empty_like(y)
     rows, n = _rows(y)

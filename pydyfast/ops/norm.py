@@ -78,13 +78,8 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, *params, size, eps, center, has_weight, has_bias, stats=None):
-<<<<<<< HEAD
-        xp = array_module(x)
         # explicit rows, not -1 (ambiguous for empty x); a 0-size normalized shape has no rows
-        rows_view = xp.ascontiguousarray(x).reshape(x.size // size if size else 0, size)
-=======
-        rows_view = x.reshape(-1, size)
->>>>>>> main
+        rows_view = x.reshape(x.size // size if size else 0, size)
         weight = params[0].reshape(-1) if has_weight else None
         bias = params[-1].reshape(-1) if has_bias else None
         ref, kernel = _KERNELS[center][:2]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from robustness.capped import assert_no_signal, run_capped
 
-from pydyfast import cuda_launch
+from pydyfast.cuda_launch.checks import checked_sizes
 from pydyfast.cuda_launch import im2col as cuda_im2col
 from pydyfast.cuda_launch import pool as cuda_pool
 from pydyfast.cuda_launch import rnn as cuda_rnn
@@ -97,7 +97,7 @@ def test_cuda_launchers_check_sizes_and_shapes_before_launch(call):
                                        ((2**32, 2**32), False), ((True,), False)])
 def test_checked_sizes_mirrors_the_cpp_helper(values, ok):
     if ok:
-        assert cuda_launch.checked_sizes("op", *values) == int(np.prod(values, dtype=object))
+        assert checked_sizes("op", *values) == int(np.prod(values, dtype=object))
     else:
         with pytest.raises((ValueError, TypeError), match="^op: "):
-            cuda_launch.checked_sizes("op", *values)
+            checked_sizes("op", *values)
