@@ -40,6 +40,7 @@ SIGNATURES = {
     "avg_pool2d_fwd": ["arr:4", "idx", "idx", "scale", "idx", "idx", "scale"],
     "avg_pool2d_bwd": ["arr:4", "pair", "idx", "idx", "scale", "idx", "idx", "scale"],
     "softmax_fwd": ["arr"],
+    "erf_fwd": ["arr"],
     "log_softmax_fwd": ["arr"],
     "softmax_bwd": ["arr", "arr"],
     "log_softmax_bwd": ["arr", "arr"],
