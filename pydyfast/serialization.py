@@ -18,6 +18,7 @@ checkpoint behind. ``load`` checks sizes before allocating and the manifest's st
 building, so a crafted file gives the documented RuntimeError, never a crash or a huge allocation.
 """
 import contextlib
+import io
 import json
 import math
 import os
@@ -270,6 +271,8 @@ def load(f):
 
 
 def _load_from(f, where):
+    if not (hasattr(f, "seekable") and f.seekable()):  # a pipe or socket: zip needs to seek
+        f = io.BytesIO(f.read())
     try:
         archive = read_npz_arrays(f, where)
         if _MANIFEST not in archive:

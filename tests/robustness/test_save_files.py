@@ -87,3 +87,22 @@ def test_overwritten_checkpoint_keeps_its_mode(tmp_path):
     os.chmod(path, 0o640)
     pydyfast.save({"w": np.ones(2)}, path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+
+
+def test_load_from_a_stream_that_cannot_seek():
+    import io
+    buf = io.BytesIO()
+    pydyfast.save({"w": np.arange(3.0)}, buf)
+
+    class Pipe(io.RawIOBase):
+        def __init__(self, data):
+            self.data = data
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            data, self.data = self.data, b""
+            return data
+
+    np.testing.assert_array_equal(pydyfast.load(Pipe(buf.getvalue()))["w"], np.arange(3.0))
