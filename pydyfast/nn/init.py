@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..backend import engine as _engine
 from ..cuda import to_device
 from ..tensor import Tensor
 
@@ -79,6 +80,7 @@ def _fill(tensor, values):
     data = tensor.data
     values = np.asarray(values, dtype=data.dtype)
     data[...] = values if isinstance(data, np.ndarray) else to_device(values, tensor.device)
+    _engine.note_inplace(tensor)  # a graph that saved the old values must not backward on these
     return tensor
 
 

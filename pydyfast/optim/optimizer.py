@@ -3,6 +3,7 @@ import inspect
 
 import numpy as np
 
+from ..backend import engine as _engine
 from ..cuda import device_of, to_device
 from ..tensor import Tensor
 
@@ -98,6 +99,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad.data[...] = 0
+                    _engine.note_inplace(p.grad)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
@@ -117,6 +119,7 @@ class Optimizer:
                     grad = -grad
                 state = self.state.setdefault(p, {})
                 self._update(p.data, grad, state, group)
+                _engine.note_inplace(p)  # a graph that saved p's old value must not backward
         return loss
 
     def _update(self, param, grad, state, group):
