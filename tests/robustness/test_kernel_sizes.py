@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 from robustness.capped import assert_no_signal, run_capped
 
-from pydyfast.cuda_launch.checks import checked_sizes
+from pydyfast.cuda_launch import gather as cuda_gather
 from pydyfast.cuda_launch import im2col as cuda_im2col
 from pydyfast.cuda_launch import pool as cuda_pool
 from pydyfast.cuda_launch import rnn as cuda_rnn
+from pydyfast.cuda_launch import sort as cuda_sort
+from pydyfast.cuda_launch.checks import checked_sizes
 
 # (expression on _C with x (1, 1, 4, 4) float32, the op named in the error)
 HOSTILE_CALLS = [
@@ -84,12 +86,19 @@ def test_pool_backward_ignores_an_argmax_outside_its_plane():
     lambda x: cuda_rnn.gru_gates_fwd(np.zeros((2, 5)), np.zeros((2, 6)), np.zeros((2, 2))),
     lambda x: cuda_rnn.lstm_gates_bwd(np.zeros((2, 9)), np.zeros((2, 2)), np.zeros((2, 2)),
                                       np.zeros((2, 2))),
+    lambda x: cuda_gather.gather_fwd(np.zeros((2, 3, 4)), np.zeros((3, 3, 4), np.int64)),
+    lambda x: cuda_gather.scatter_add_fwd(np.zeros((2, 3, 4)), np.zeros((2, 3, 4), np.int64),
+                                          np.zeros((2, 2, 4))),
+    lambda x: cuda_gather.index_add_fwd(np.zeros((2, 3, 4)), np.zeros(5, np.int64),
+                                        np.zeros((2, 4, 4)), 1.0),
+    lambda x: cuda_sort.topk_indices(np.zeros((2, 3)), 5, True),
 ], ids=["im2col-kernel", "im2col-padding", "im2col-float-stride", "col2im-kernel",
         "maxpool-stride", "maxpool-bwd-size", "avgpool-window", "avgpool-bwd-window",
-        "gru-gates", "lstm-saved"])
+        "gru-gates", "lstm-saved", "gather-index", "scatter-src", "index-add-src", "topk-k"])
 def test_cuda_launchers_check_sizes_and_shapes_before_launch(call):
     with pytest.raises((ValueError, TypeError), match=r"^(im2col|col2im|max_pool2d|avg_pool2d|"
-                                                      r"gru_cell|lstm_cell)"):
+                                                      r"gru_cell|lstm_cell|gather|scatter_add|"
+                                                      r"index_add|topk)"):
         call(np.zeros((1, 1, 4, 4), np.float32))
 
 
