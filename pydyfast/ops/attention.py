@@ -169,7 +169,7 @@ class Attention(Function):
             gq = (gs @ k).reshape(ctx.q_shape) if need_q else None
             gk = gs.swapaxes(-1, -2) @ qg if need_k else None
             if need_bias:  # the mask is added after the scale: d/dbias = gs / scale
-                gbias = (gs / gs.dtype.type(ctx.scale)).reshape(ctx.q_shape[:-1] + (shape[-1],))
+                gbias = (gs / gs.dtype.type(ctx.scale)).reshape(ctx.q_shape[:-1] + (p.shape[-1],))
         return (gq, gk, gv, gbias)[:len(ctx.needs_input_grad)]
 
 
