@@ -15,7 +15,7 @@ from ..tensor import Tensor
 
 def resolve_axes(op, ndim, axis=None, dim=None):
     """A sorted tuple of non-negative axes, or None for all; ``axis`` and ``dim`` are synonyms.
-    A 0-d tensor accepts dim 0 and -1, as in torch, and reduces over nothing: ``()``."""
+    A 0-d tensor accepts dim 0 and -1, as in torch (given as axis 0)."""
     if axis is not None and dim is not None:
         raise TypeError(f"{op}: pass either axis= or dim=, not both")
     axis = dim if axis is None else axis
@@ -30,7 +30,14 @@ def resolve_axes(op, ndim, axis=None, dim=None):
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axes}")
-    return tuple(sorted(out)) if ndim else ()
+    return tuple(sorted(out))
+
+
+def reduction_axes(op, ndim, axis=None, dim=None):
+    """``resolve_axes`` for a reduction: over dim 0 or -1 of a 0-d tensor it reduces over
+    nothing (``()``), as torch returns the value itself."""
+    axes = resolve_axes(op, ndim, axis, dim)
+    return () if ndim == 0 and axes is not None else axes
 
 
 def _as_array(xp, value):
@@ -141,7 +148,7 @@ class LogSumExp(Function):
 def _reduction(op, cls, float_result=False, float_only=False):
     def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
         _check_tensor(op, x)
-        axes = resolve_axes(op, x.ndim, axis, dim)
+        axes = reduction_axes(op, x.ndim, axis, dim)
         if float_only and x.data.dtype.kind not in "fc":
             raise TypeError(f"{op}: could not infer the output dtype; the input must be a "
                             f"floating-point tensor, got {x.dtype} (convert it with .float())")
@@ -251,7 +258,7 @@ def _extreme(op, largest):
 def _amax_amin(op, x, axis, keepdims, largest):
     if x.data.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
-    axes = resolve_axes(op, x.ndim, axis)
+    axes = reduction_axes(op, x.ndim, axis)
     return Extreme.apply(x, axes=axes, keepdims=bool(keepdims), largest=largest)
 
 
@@ -293,7 +300,7 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, 
         int(unbiased) if unbiased is not None else int(correction))
     if x.data.dtype.kind not in "fc":
         x = x.float()
-    axes = resolve_axes("var", x.ndim, axis, dim)
+    axes = reduction_axes("var", x.ndim, axis, dim)
     return Var.apply(x, axes=axes, keepdims=bool(keepdims or keepdim), correction=c)
 
 

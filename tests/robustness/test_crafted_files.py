@@ -60,13 +60,14 @@ def bomb(mebibytes):
     return npy_bytes(np.zeros(mebibytes * 2**20, np.uint8))
 
 
-def write_llama2c(path, fields, shared=1, version=None, body_bytes=None):
-    """A llama2.c file: legacy header (version None) or ak42 ``version``; ``body_bytes`` of
-    zeros after the header (the exact size the header claims when None)."""
+def write_llama2c(path, fields, shared=1, version=None, body_bytes=None, group=0):
+    """A llama2.c file: legacy header (version None) or ak42 ``version`` (2: int8 in groups of
+    ``group``); ``body_bytes`` of zeros after the header (the float32 size when None)."""
     if version is None:
         header = struct.pack("<7i", *fields)
     else:
-        header = struct.pack("<Ii7iB", AK42_MAGIC, version, *fields, shared).ljust(256, b"\0")
+        header = struct.pack("<Ii7iBi", AK42_MAGIC, version, *fields, shared,
+                             group).ljust(256, b"\0")
     if body_bytes is None:
         body_bytes = 4 * sum(int(np.prod(s)) for s in SMALL.weight_shapes().values())
         if version is None:
@@ -174,8 +175,13 @@ CASES = [
     ("v1-truncated-header", "llama", lambda d: (d / "v1short.bin").write_bytes(
         struct.pack("<Ii", AK42_MAGIC, 1) + bytes(20)) and d / "v1short.bin", "ValueError",
      "truncated"),
-    ("v2-unsupported", "llama", lambda d: write_llama2c(
-        d / "v2.bin", (8, 12, 2, 2, 1, 11, 16), version=2), "ValueError", "version 2"),
+    ("v2-group-size-0", "llama", lambda d: write_llama2c(
+        d / "v2.bin", (8, 12, 2, 2, 1, 11, 16), version=2), "ValueError", "group size 0"),
+    ("v2-ten-million-layers", "llama", lambda d: write_llama2c(
+        d / "v2layers.bin", (8, 12, 10**7, 2, 1, 11, 16), version=2, group=4,
+        body_bytes=2**20), "ValueError", "version 2, group size 4"),
+    ("v3-unsupported", "llama", lambda d: write_llama2c(
+        d / "v3.bin", (8, 12, 2, 2, 1, 11, 16), version=3), "ValueError", "version 3"),
     # .npz with Hugging Face keys
     ("npz-1d-embedding", "llama", lambda d: write_npz(d / "emb.npz", replaced(
         hf_arrays(), "model.embed_tokens.weight", np.zeros(11, np.float32))), "ValueError",
