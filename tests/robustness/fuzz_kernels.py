@@ -30,8 +30,9 @@ FLOAT_DTYPES = [np.float32, np.float64]
 OTHER_DTYPES = [np.float16, np.int64, np.int32, np.bool_, np.complex64]
 
 # Argument kinds: arr (the call's float dtype), opt (arr or None), idx (int64 array),
-# scale (float64 array), int, pair (two ints), float, bool; ":n" is the number of dimensions the
-# kernel expects, drawn most of the time so that calls get past the shape checks.
+# scale (float64 array), int, pair (two ints), float, bool, config (a tuple of ints), weights (a
+# dict of arrays), str; ":n" is the number of dimensions the kernel expects, drawn most of the
+# time so that calls get past the shape checks.
 SIGNATURES = {
     "im2col": ["arr:4", "pair", "pair", "pair", "pair"],
     "col2im": ["arr:3", "pair", "pair", "pair", "pair", "pair"],
@@ -52,6 +53,8 @@ SIGNATURES = {
     "logcumsumexp_fwd": ["arr:2"],
     "logcumsumexp_bwd": ["arr:2", "arr:2", "arr:2"],
     "topk_indices": ["arr:2", "int", "bool"],
+    "q8_kernel": ["int"],
+    "llama_decoder": ["config", "weights", "arr:4", "arr:4", "arr:2", "arr:2", "int", "str"],
     "log_softmax_fwd": ["arr"],
     "softmax_bwd": ["arr", "arr"],
     "log_softmax_bwd": ["arr", "arr"],
@@ -131,6 +134,14 @@ def argument(draw, kind, dtype):
         return draw(pool) if kind == "int" else (draw(pool), draw(pool))
     if kind == "float":
         return draw(st.sampled_from(FLOATS))
+    if kind == "config":  # a model shape: mostly small, sometimes extreme, sometimes short
+        n = draw(st.sampled_from([7, 8, 9, 3, 0]))
+        return tuple(argument(draw, "int", dtype) for _ in range(n))
+    if kind == "weights":
+        names = ["tok_embeddings", "norm", "layers.0.wq", "layers.0.attention_norm"]
+        return {name: argument(draw, "arr", dtype) for name in names if draw(st.booleans())}
+    if kind == "str":
+        return draw(st.sampled_from(["", "avx2", "scalar", "x" * 100]))
     if kind == "threads":
         return draw(st.sampled_from([1, 2, -1, 0]))
     return draw(st.booleans())
