@@ -165,10 +165,14 @@ def _check_tensor(op, x):
 
 
 sum = _reduction("sum", Sum)  # noqa: A001
-mean = _reduction("mean", Mean, float_only=True)  # torch refuses integer means
+# torch refuses the mean of an integer or bool tensor; pydyfast gives it in the default float
+# dtype instead, because PyDyNet (and NumPy) programs rely on it (`pred.eq(label).mean()` as an
+# accuracy) and no working PyTorch program can depend on the error.
+mean = _reduction("mean", Mean, float_result=True)
 logsumexp = _reduction("logsumexp", LogSumExp, float_result=True)
 sum.__doc__ = "Sum over ``axis``/``dim`` (all axes when None)."
-mean.__doc__ = "Mean over ``axis``/``dim`` (all axes when None)."
+mean.__doc__ = ("Mean over ``axis``/``dim`` (all axes when None); an integer or bool tensor's mean "
+                "is a float tensor of the default dtype (PyTorch raises there).")
 logsumexp.__doc__ = "log(sum(exp(x))) over ``axis``/``dim``, computed stably (max-subtracted)."
 
 
