@@ -51,7 +51,8 @@ __global__ void max_pool2d_bwd(const T* gy, const i64* argmax, T* gx, i64 total,
                              i64 plane_in) {
   PDF_GRID_LOOP(i, total) {
     const i64 where = argmax[i];
-    if (where >= 0) atomicAdd(gx + (i / plane_out) * plane_in + where, gy[i]);
+    if (where >= 0 && where < plane_in)  // a hostile argmax must not write outside its plane
+      atomicAdd(gx + (i / plane_out) * plane_in + where, gy[i]);
   }
 }
 

@@ -71,23 +71,16 @@ def _find_tokenizer(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    config = LlamaConfig()
-    group_size = 0
-    if args.quantize:
-        group_size = args.group_size or default_group_size(config.dim, config.hidden_dim)
-    if args.random_init:
-        model = Llama.random(config, seed=0 if args.seed is None else args.seed,
-                             dtype=args.dtype, group_size=group_size)
-    elif not os.path.exists(args.checkpoint):
+    if not args.random_init and not os.path.exists(args.checkpoint):
         print(WHERE_TO_GET.format(checkpoint=args.checkpoint, here=HERE), file=sys.stderr)
         return 2
-    else:
-        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads,
-                                quantize=args.quantize, group_size=args.group_size)
-    if args.device != "cpu":
-        model.to(device=args.device)
-    tokenizer_path = _find_tokenizer(args)
-    tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path else None
+    try:
+        model, tokenizer, tokenizer_path = _load(args)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        # A bad file is the user's input, not a bug: one line and exit code 2, like argparse.
+        message = " ".join(str(exc).split())  # one line, whatever the error text holds
+        print(f"llama.infer: {message}", file=sys.stderr)
+        return 2
     if tokenizer is None:
         why = "no tokenizer.bin or tokenizer.json was found beside the checkpoint or in " + HERE
     elif tokenizer.vocab_size != model.config.vocab_size:
@@ -122,6 +115,27 @@ def main(argv=None):
     print(f"\nToken count: {count}, elapsed: {elapsed:.2f} s, "
           f"{count / max(elapsed, 1e-9):.1f} tokens/s")
     return 0
+
+
+def _load(args):
+    """(model, tokenizer or None, tokenizer path) from the command line's files."""
+    config = LlamaConfig()
+    if args.random_init:
+        group_size = 0
+        if args.quantize:
+            group_size = args.group_size or default_group_size(config.dim, config.hidden_dim)
+        model = Llama.random(config, seed=0 if args.seed is None else args.seed,
+                             dtype=args.dtype, group_size=group_size)
+    else:
+        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads,
+                                quantize=args.quantize, group_size=args.group_size)
+    if args.device != "cpu":
+        model.to(device=args.device)
+    if args.tokenizer and not os.path.exists(args.tokenizer):
+        raise FileNotFoundError(f"no tokenizer at {args.tokenizer}")
+    tokenizer_path = _find_tokenizer(args)
+    tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path else None
+    return model, tokenizer, tokenizer_path
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ class Sampler:
     probability reaches ``top_p`` (1.0: all). ``seed`` makes the choice reproducible."""
 
     def __init__(self, temperature=1.0, top_p=0.9, top_k=0, seed=None):
-        if temperature < 0 or not 0.0 < top_p <= 1.0 or top_k < 0:
+        # written as "not (valid)" so that NaN, which fails every comparison, is refused too
+        if not temperature >= 0 or not 0.0 < top_p <= 1.0 or not top_k >= 0:
             raise ValueError(f"Sampler: need temperature >= 0, 0 < top_p <= 1, top_k >= 0; got "
                              f"temperature={temperature}, top_p={top_p}, top_k={top_k}")
         self.temperature, self.top_p, self.top_k = temperature, top_p, top_k

@@ -4,10 +4,23 @@ Both give ``encode(text, bos=True, eos=False) -> list[int]``, ``decode(ids) -> s
 ``bos_id``/``eos_id``; :class:`TextStream` turns ids arriving one by one into text pieces.
 """
 import codecs
+import heapq
 import os
 import struct
 
 import numpy as np
+
+_SEGMENT_CACHE_SIZE = 65536  # encoded words kept (text repeats words; cleared when full)
+
+
+def _fallback_byte(piece):
+    """The byte a ``<0xNN>`` byte-fallback piece stands for, else None (also for ``<0xZZ>``)."""
+    if len(piece) == 6 and piece.startswith(b"<0x") and piece.endswith(b">"):
+        try:
+            return bytes([int(piece[3:5], 16)])
+        except ValueError:
+            return None
+    return None
 
 
 class Llama2cTokenizer:
@@ -42,13 +55,16 @@ class Llama2cTokenizer:
         if len(pieces) < 3:
             raise ValueError(f"{path}: not a llama2.c tokenizer.bin ({len(data)} bytes)")
         self.pieces, self.scores = pieces, np.asarray(scores, np.float32)
+        self._score_list = self.scores.tolist()  # Python floats: fast in the merge heap
+        self._bytes_before_space = {p[i] for p in pieces for i in range(len(p) - 1)
+                                    if p[i + 1] == 0x20}
+        self._segment_cache = {}
         self.lookup = {}
         for i, piece in enumerate(pieces):
             self.lookup.setdefault(piece, i)
         self.byte_ids = [self.lookup.get(b"<0x%02X>" % b) for b in range(256)]
         # decoded bytes of every id: byte-fallback pieces stand for their byte
-        self.token_bytes = [bytes([int(p[3:5], 16)]) if len(p) == 6 and p.startswith(b"<0x")
-                            and p.endswith(b">") else p for p in pieces]
+        self.token_bytes = [_fallback_byte(p) or p for p in pieces]
         for special in (self.bos_id, self.eos_id):
             self.token_bytes[special] = b""
 
@@ -58,7 +74,39 @@ class Llama2cTokenizer:
 
     def encode(self, text, bos=True, eos=False):
         ids = []
-        for char in (" " + text if text else ""):
+        for segment in self._segments(" " + text if text else ""):
+            ids.extend(self._encode_segment(segment))
+        return [self.bos_id] * bos + ids + [self.eos_id] * eos
+
+    def _segments(self, text):
+        """``text`` cut before spaces that no merge can cross, so that each segment can be
+        merged (and cached) alone with the same result as merging the whole text.
+
+        Every merged token is a piece, so a boundary is never crossed when no piece holds the
+        byte on its left followed by a space (for tinyllamas' vocabulary that is every space
+        after a letter); a space after a byte that can precede one stays inside its segment.
+        """
+        words = text.split(" ")
+        segment = [words[0]]
+        for word in words[1:]:
+            last = segment[-1]
+            if last and self._last_byte(last[-1]) not in self._bytes_before_space:
+                yield " ".join(segment)
+                segment = ["", word]
+            else:
+                segment.append(word)
+        yield " ".join(segment)
+
+    def _last_byte(self, char):
+        raw = char.encode("utf-8")
+        return raw[-1] if raw in self.lookup else ord(">")  # byte fallback ends in "<0xNN>"
+
+    def _encode_segment(self, segment):
+        cached = self._segment_cache.get(segment)
+        if cached is not None:
+            return cached
+        ids = []
+        for char in segment:
             raw = char.encode("utf-8")
             if raw in self.lookup:
                 ids.append(self.lookup[raw])
@@ -68,20 +116,56 @@ class Llama2cTokenizer:
                 raise ValueError(f"tokenizer: {char!r} is not in the vocabulary and it has no "
                                  f"byte-fallback pieces")
         self._merge(ids)
-        return [self.bos_id] * bos + ids + [self.eos_id] * eos
+        if len(self._segment_cache) >= _SEGMENT_CACHE_SIZE:
+            self._segment_cache.clear()
+        self._segment_cache[segment] = ids
+        return ids
 
     def _merge(self, ids):
-        """Merge the best-scoring adjacent pair until no concatenation is a piece (in place)."""
-        pieces, lookup, scores = self.pieces, self.lookup, self.scores
-        while len(ids) > 1:
-            best, best_at, best_id = -np.inf, -1, -1
-            for i in range(len(ids) - 1):
-                merged = lookup.get(pieces[ids[i]] + pieces[ids[i + 1]])
-                if merged is not None and scores[merged] > best:
-                    best, best_at, best_id = scores[merged], i, merged
-            if best_at < 0:
-                return
-            ids[best_at:best_at + 2] = [best_id]
+        """Merge the best-scoring adjacent pair (the leftmost of equal scores) until no
+        concatenation is a piece, in place.
+
+        A heap of merge candidates over a linked list of the current tokens: each merge pops
+        one candidate and pushes at most two (with its new neighbours), so n characters take
+        O(n log n) instead of the O(n^2) of rescanning every pair. A candidate is stale when
+        either of its tokens has changed since it was pushed; merged pieces are strictly longer
+        than their parts, so an unchanged (position, token) pair means an unchanged token.
+        """
+        n = len(ids)
+        if n < 2:
+            return
+        pieces, lookup, scores = self.pieces, self.lookup, self._score_list
+        tokens = list(ids)
+        nxt = list(range(1, n + 1))  # n marks the end
+        prv = list(range(-1, n - 1))
+
+        def candidate(left, right):
+            merged = lookup.get(pieces[tokens[left]] + pieces[tokens[right]])
+            if merged is None:
+                return None
+            # Positions only ever shrink to their left node's index, so the index orders
+            # candidates left to right: equal scores merge leftmost first, as a rescan would.
+            return (-scores[merged], left, right, tokens[left], tokens[right], merged)
+
+        heap = [c for c in (candidate(i, i + 1) for i in range(n - 1)) if c is not None]
+        heapq.heapify(heap)
+        alive = [True] * n
+        while heap:
+            _, left, right, left_token, right_token, merged = heapq.heappop(heap)
+            if (not alive[left] or not alive[right] or nxt[left] != right
+                    or tokens[left] != left_token or tokens[right] != right_token):
+                continue
+            tokens[left] = merged
+            alive[right] = False
+            after = nxt[right]
+            nxt[left] = after
+            if after < n:
+                prv[after] = left
+            before = prv[left]
+            for a, b in ((before, left), (left, after)):
+                if a >= 0 and b < n and (c := candidate(a, b)) is not None:
+                    heapq.heappush(heap, c)
+        ids[:] = [tokens[i] for i in range(n) if alive[i]]
 
     def decode_bytes(self, ids):
         raw = b"".join(self.token_bytes[i] for i in ids)

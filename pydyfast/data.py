@@ -5,16 +5,19 @@ Randomness (shuffling, random_split) comes from the ``generator`` passed (a
 ``pydyfast.Generator``, a numpy Generator or an int seed), else pydyfast's global one, seeded by
 ``pydyfast.manual_seed``.
 """
+import functools
 import numbers
 
 import numpy as np
 
+from .data_workers import get_worker_info  # torch.utils.data's name, in __all__
+from .dtypes import get_default_dtype
 from .random import Generator, numpy_generator
 from .tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "BatchSampler", "DataLoader",
-           "default_collate", "data_loader", "DistributedSampler"]
+           "default_collate", "data_loader", "DistributedSampler", "get_worker_info"]
 
 
 def _generator(generator):
@@ -168,29 +171,53 @@ class BatchSampler(Sampler):
         return (len(self.sampler) + self.batch_size - 1) // self.batch_size
 
 
-def default_collate(batch):
-    """Stack a list of samples into a batch.
+def _sample_dtype(x):
+    """The dtype torch infers for one scalar sample: a numpy scalar keeps its own; a Python
+    bool, int or float becomes bool, int64 or the default float dtype."""
+    if isinstance(x, (np.generic, np.ndarray)) or hasattr(x, "dtype"):
+        return np.dtype(x.dtype)
+    if isinstance(x, bool):
+        return np.dtype(bool)
+    if isinstance(x, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(x, numbers.Real):
+        return np.dtype(get_default_dtype())
+    raise TypeError(f"default_collate: cannot batch a {type(x).__name__} with numbers")
 
-    Tensors and arrays stack along a new first axis into a Tensor; Python ints, floats and
-    bools become int64, float64 and bool Tensors (as in torch); tuples, lists and dicts are
-    collated field by field; strings stay a list.
+
+def _batch_dtype(dtypes):
+    """torch's promotion of the samples' dtypes: the highest kind wins (bool < integer <
+    floating < complex) and dtypes of that kind promote among themselves, so float32 with
+    int64 stays float32 (numpy would give float64)."""
+    dtypes = list(dtypes)
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    top = max(rank.get(d.kind, 4) for d in dtypes)
+    return functools.reduce(np.promote_types, [d for d in dtypes if rank.get(d.kind, 4) == top])
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch, as torch's ``default_collate`` does.
+
+    Tensors and arrays stack along a new first axis into a Tensor; tuples, lists and dicts are
+    collated field by field; strings stay a list. The dtype comes from all samples, promoted
+    as torch does: Python floats after a Python float first give float64, other Python
+    scalars give bool (all bools), int64, or the default float dtype when any is a float;
+    numpy scalars and arrays keep their dtypes (float32 with int64 gives float32).
     """
     first = batch[0]
-    if isinstance(first, Tensor) or isinstance(first, np.ndarray) \
-            or hasattr(first, "__cuda_array_interface__"):
+    if isinstance(first, (Tensor, np.ndarray)) or hasattr(first, "__cuda_array_interface__"):
         arrays = [_array(x) for x in batch]
         if any(a.shape != arrays[0].shape for a in arrays):
             raise RuntimeError(f"default_collate: samples have different shapes "
                                f"{sorted({a.shape for a in arrays})}; pass a collate_fn "
                                f"that pads them")
+        dtype = _batch_dtype(a.dtype for a in arrays)
         xp = np if isinstance(arrays[0], np.ndarray) else _cupy_module()
-        return Tensor._wrap(xp.stack(arrays))
-    if isinstance(first, (bool, np.bool_)):
-        return Tensor._wrap(np.array(batch, dtype=bool))
-    if isinstance(first, numbers.Integral):
-        return Tensor._wrap(np.array(batch, dtype=np.int64))
-    if isinstance(first, numbers.Real):
-        return Tensor._wrap(np.array(batch, dtype=np.float64))
+        return Tensor._wrap(xp.stack([a.astype(dtype, copy=False) for a in arrays]))
+    if isinstance(first, float) and not isinstance(first, np.generic):
+        return Tensor._wrap(np.array(batch, dtype=np.float64))  # torch's collate_float_fn
+    if isinstance(first, (numbers.Number, np.generic)) and not isinstance(first, (str, bytes)):
+        return Tensor._wrap(np.array(batch, dtype=_batch_dtype(map(_sample_dtype, batch))))
     if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, dict):
@@ -209,6 +236,21 @@ def _cupy_module():
     return cupy_module()
 
 
+class _Fetcher:
+    """Turns one task of the batch sampler (a list of indices) or of the sampler (one index)
+    into a batch; a plain object, so that a worker process can be handed it."""
+
+    def __init__(self, dataset, collate_fn, batched):
+        self.dataset, self.collate_fn, self.batched = dataset, collate_fn, batched
+
+    def __call__(self, indices):
+        if not self.batched:
+            return self.collate_fn(self.dataset[indices])
+        if self.collate_fn is default_collate and hasattr(self.dataset, "_fetch_batch"):
+            return self.dataset._fetch_batch(indices)
+        return self.collate_fn([self.dataset[i] for i in indices])
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches.
 
@@ -222,22 +264,43 @@ class DataLoader:
     sampler, batch_sampler : Sampler, optional
         Custom index order, or custom batches of indices (then leave batch_size, shuffle,
         sampler and drop_last at their defaults).
-    drop_last : bool
-        Skip the last incomplete batch.
+    num_workers : int
+        0 loads in this process; N > 0 starts N worker processes (torch's semantics: each
+        seeds Python's ``random`` and pydyfast's generator with ``base_seed + worker_id``, then
+        calls ``worker_init_fn(worker_id)``; ``get_worker_info()`` describes it; batches come
+        back in sampler order). NumPy's legacy global ``np.random`` is not reseeded, as in torch.
     collate_fn : callable, optional
         Turns a list of samples into a batch; ``default_collate`` stacks into Tensors.
+    pin_memory : bool
+        Accepted for torch compatibility; a no-op (batches are built on the CPU and pinned
+        host memory has no meaning there).
+    drop_last : bool
+        Skip the last incomplete batch.
+    timeout : float
+        Seconds to wait for a batch from the workers before RuntimeError (0: forever).
+    worker_init_fn : callable, optional
+        Called as ``worker_init_fn(worker_id)`` in each worker after seeding.
+    multiprocessing_context : str or context, optional
+        How workers start (multiprocessing's default when None: fork on Linux).
     generator : pydyfast.Generator, numpy Generator or int seed, optional
-        The randomness of ``shuffle``.
+        The randomness of ``shuffle`` and of the workers' base seed.
+    prefetch_factor : int, optional
+        Batches requested ahead per worker (2 when workers are used; must be None without).
+    persistent_workers : bool
+        Keep the workers alive between epochs (needs num_workers > 0).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 collate_fn=None, drop_last=False, generator=None):
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device=""):
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
                                           or drop_last):
             raise ValueError("DataLoader: batch_sampler is exclusive with batch_size, shuffle, "
                              "sampler and drop_last")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler is exclusive with shuffle")
+        self._check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
         if sampler is None:
             sampler = (RandomSampler(dataset, generator) if shuffle
                        else SequentialSampler(dataset))
@@ -246,22 +309,61 @@ class DataLoader:
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler = sampler, batch_sampler
         self.collate_fn = collate_fn if collate_fn is not None else (
-            default_collate if batch_sampler is not None else (lambda sample: sample))
+            default_collate if batch_sampler is not None else _identity)
+        self.num_workers, self.timeout = int(num_workers), timeout
+        self.prefetch_factor = 2 if num_workers and prefetch_factor is None else prefetch_factor
+        self.persistent_workers, self.worker_init_fn = persistent_workers, worker_init_fn
+        self.multiprocessing_context, self.generator = multiprocessing_context, generator
+        self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
+        self._fetch = _Fetcher(dataset, self.collate_fn, batch_sampler is not None)
+        self._pool = None
+
+    @staticmethod
+    def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
+                or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative integer (0 loads "
+                             f"in the main process), got {num_workers!r}")
+        if not isinstance(timeout, numbers.Real) or not timeout >= 0:
+            raise ValueError(f"DataLoader: timeout must be a non-negative number, got "
+                             f"{timeout!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor needs num_workers > 0 (leave it None)")
+        if prefetch_factor is not None and (isinstance(prefetch_factor, bool) or not isinstance(
+                prefetch_factor, numbers.Integral) or prefetch_factor < 1):
+            raise ValueError(f"DataLoader: prefetch_factor must be a positive integer, got "
+                             f"{prefetch_factor!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers needs num_workers > 0")
 
     def __iter__(self):
-        if self.batch_sampler is None:
-            for index in self.sampler:
-                yield self.collate_fn(self.dataset[index])
+        tasks = self.batch_sampler if self.batch_sampler is not None else self.sampler
+        if self.num_workers == 0:
+            for task in tasks:
+                yield self._fetch(task)
             return
-        fast = self.collate_fn is default_collate and hasattr(self.dataset, "_fetch_batch")
-        for indices in self.batch_sampler:
-            if fast:
-                yield self.dataset._fetch_batch(indices)
-            else:
-                yield self.collate_fn([self.dataset[i] for i in indices])
+        from .data_workers import WorkerPool
+        pool = self._pool
+        if pool is None:
+            pool = WorkerPool(self, int(_generator(self.generator).integers(2**62)))
+            if self.persistent_workers:
+                self._pool = pool
+        try:
+            yield from pool.batches(tasks)
+        finally:
+            if not self.persistent_workers:
+                pool.shutdown()
+
+    def __del__(self):
+        if getattr(self, "_pool", None) is not None:
+            self._pool.shutdown()
 
     def __len__(self):
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+
+
+def _identity(sample):
+    return sample
 
 
 def data_loader(X, y, batch_size, shuffle=False):

@@ -5,6 +5,7 @@ and single-token decode attention against a KV cache.
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel, row_block, scalar
+from .checks import require_shape
 
 FAMILY = "attention"
 _DECODE_THREADS = 128
@@ -48,6 +49,7 @@ def attention_softmax_fwd(scores, scale, causal_rows):
 
 def attention_softmax_bwd(p, gp, scale):
     """d scores (N, R, S) = scale * p * (gp - sum_j gp p)."""
+    require_shape("scaled_dot_product_attention backward", "gp", gp, p.shape)
     import cupy as cp
     N, R, S = p.shape
     gs = cp.empty_like(p)

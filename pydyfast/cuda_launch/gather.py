@@ -3,6 +3,7 @@ index_add over the middle axis of C-contiguous (outer, n, inner) arrays."""
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel, scalar
+from .checks import require_shape
 
 FAMILY = "gather"
 
@@ -12,8 +13,16 @@ def _indices(idx):
     return cp.ascontiguousarray(idx, dtype=cp.int64)
 
 
+def _check_index(op, base, idx):
+    """idx (outer, m, inner) for base (outer, n, inner): the kernel walks idx's lines in base."""
+    if idx.ndim != 3:
+        raise ValueError(f"{op}: expected an index (outer, m, inner), got shape {idx.shape}")
+    require_shape(op, "index", idx, (base.shape[0], idx.shape[1], base.shape[2]))
+
+
 def gather_fwd(x, idx):
     """y[o, j, i] = x[o, idx[o, j, i], i]; y has the index's shape."""
+    _check_index("gather", x, idx)
     import cupy as cp
     outer, n, inner = x.shape
     m = idx.shape[1]
@@ -27,6 +36,8 @@ def gather_fwd(x, idx):
 
 def scatter_add_fwd(base, idx, src):
     """base with src (the index's shape) added at idx along the middle axis."""
+    _check_index("scatter_add", base, idx)
+    require_shape("scatter_add", "src", src, idx.shape)
     out = base.copy()
     outer, n, inner = base.shape
     m = idx.shape[1]
@@ -40,6 +51,9 @@ def scatter_add_fwd(base, idx, src):
 
 def index_add_fwd(base, idx, src, alpha):
     """base with alpha * src[:, j] added to slice idx[j] of the middle axis."""
+    if idx.ndim != 1:
+        raise ValueError(f"index_add: expected a 1-d index, got shape {idx.shape}")
+    require_shape("index_add", "src", src, (base.shape[0], idx.shape[0], base.shape[2]))
     out = base.copy()
     outer, n, inner = base.shape
     m = idx.shape[0]

@@ -3,6 +3,7 @@ last axis of x (rows, D) (the Python op flattens the normalized trailing axes to
 import numpy as np
 
 from ..cuda_kernels import kernel, row_block, scalar
+from .checks import require_shape
 
 FAMILY = "norm"
 
@@ -12,9 +13,16 @@ def _param(p, n, dtype, fill):
     return cp.full(n, fill, dtype=dtype) if p is None else p.astype(dtype, copy=False)
 
 
+def _check_params(op, x, *params):
+    for p in params:
+        if p is not None:
+            require_shape(op, "weight/bias", p, x.shape[1:])
+
+
 def _forward(fwd, x, weight, bias, eps):
-    import cupy as cp
     rows, n = x.shape
+    _check_params("norm", x, weight, bias)
+    import cupy as cp
     y = cp.empty_like(x)
     mean = cp.empty(rows, dtype=x.dtype)
     rstd = cp.empty(rows, dtype=x.dtype)
@@ -26,9 +34,13 @@ def _forward(fwd, x, weight, bias, eps):
 
 
 def _backward(kernels, gy, x, mean, rstd, weight, need_weight, need_bias):
+    rows, n = x.shape
+    _check_params("norm backward", x, weight)
+    require_shape("norm backward", "gy", gy, x.shape)
+    require_shape("norm backward", "mean", mean, (rows,))
+    require_shape("norm backward", "rstd", rstd, (rows,))
     import cupy as cp
     bwd_input, bwd_params = kernels
-    rows, n = x.shape
     gx = cp.empty_like(x)
     gw = cp.zeros(n, dtype=x.dtype)
     gb = cp.zeros(n, dtype=x.dtype)

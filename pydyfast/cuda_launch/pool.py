@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import cuda_kernels
 from ..cuda_kernels import BLOCK, grid_1d
+from .checks import checked_sizes
 
 FAMILY = "pool"
 
@@ -14,9 +15,15 @@ def max_pool2d_fwd(x, kernel, stride, padding, dilation, out_size):
 
     Pairs (kh, kw), (sh, sw), (ph, pw), (dh, dw), (OH, OW); the first maximum of each window wins
     and a NaN propagates, as in PyTorch."""
-    import cupy as cp
     N, C, H, W = x.shape
     OH, OW = out_size
+    checked_sizes("max_pool2d", *kernel, *stride, *padding, *dilation)
+    if min(*kernel, *stride, *dilation, OH, OW) < 1:
+        raise ValueError("max_pool2d: kernel, stride, dilation and output size must be positive")
+    for O, S, P, D, K, extent in zip(out_size, stride, padding, dilation, kernel, (H, W)):
+        checked_sizes("max_pool2d", (O * S + D * K + P + extent) * max(W, 1))
+    checked_sizes("max_pool2d", N, C, OH, OW, elem_bytes=x.dtype.itemsize + 8)
+    import cupy as cp
     y = cp.empty((N, C, OH, OW), dtype=x.dtype)
     argmax = cp.empty(y.shape, dtype=cp.int64)
     if y.size:
@@ -29,8 +36,11 @@ def max_pool2d_fwd(x, kernel, stride, padding, dilation, out_size):
 
 def max_pool2d_bwd(gy, idx, size):
     """gx (N, C, *size): gy added at each window's argmax (overlapping windows accumulate)."""
-    import cupy as cp
     N, C = gy.shape[:2]
+    checked_sizes("max_pool2d backward", N, C, *size, elem_bytes=gy.dtype.itemsize)
+    if idx.shape != gy.shape:
+        raise ValueError(f"max_pool2d backward: idx {idx.shape} and gy {gy.shape} differ")
+    import cupy as cp
     gx = cp.zeros((N, C) + tuple(size), dtype=gy.dtype)
     if gy.size:
         cuda_kernels.kernel(FAMILY, "max_pool2d_bwd", gy.dtype)(
@@ -48,6 +58,25 @@ def _windows(dtype, h_start, h_end, h_scale, w_start, w_end, w_scale):
     return ints[0], ints[1], scales[0], ints[2], ints[3], scales[1]
 
 
+def _on_host(a):
+    """A numpy copy of a window array (ops/pool.py builds them in numpy; a cupy one is fetched)."""
+    return np.asarray(a.get() if hasattr(a, "get") else a)
+
+
+def _check_windows(op, size, h_start, h_end, h_scale, w_start, w_end, w_scale):
+    """Every window inside [0, size) per axis, one start/end/scale per output row or column: the
+    kernel reads and writes through them unchecked (csrc/pool.cpp's windows() checks the same)."""
+    checked_sizes(op, *size)
+    for axis, (start, end, scale, n) in enumerate(((h_start, h_end, h_scale, size[0]),
+                                                   (w_start, w_end, w_scale, size[1]))):
+        if not len(start) == len(end) == len(scale):
+            raise ValueError(f"{op}: window starts, ends and scales differ in length on axis "
+                             f"{axis}")
+        start, end = _on_host(start), _on_host(end)
+        if len(start) and (start.min() < 0 or end.max() > n or (start > end).any()):
+            raise ValueError(f"{op}: a window on axis {axis} is outside [0, {n})")
+
+
 def _avg(fn, src, dst, size, windows):
     """Run the avg-pool kernel ``fn`` from src to dst; one thread per output window."""
     planes = src.shape[0] * src.shape[1]
@@ -61,6 +90,7 @@ def _avg(fn, src, dst, size, windows):
 def avg_pool2d_fwd(x, h_start, h_end, h_scale, w_start, w_end, w_scale):
     """y[n, c, i, j] = h_scale[i] w_scale[j] sum(x[n, c, h_start[i]:h_end[i], w_start[j]:w_end[j]]).
     x (N, C, H, W) -> y (N, C, len(h_start), len(w_start))."""
+    _check_windows("avg_pool2d", x.shape[2:], h_start, h_end, h_scale, w_start, w_end, w_scale)
     import cupy as cp
     y = cp.empty(x.shape[:2] + (len(h_start), len(w_start)), dtype=x.dtype)
     _avg(cuda_kernels.kernel(FAMILY, "avg_pool2d_fwd", x.dtype), x, y, x.shape[2:],
@@ -70,6 +100,10 @@ def avg_pool2d_fwd(x, h_start, h_end, h_scale, w_start, w_end, w_scale):
 
 def avg_pool2d_bwd(gy, size, h_start, h_end, h_scale, w_start, w_end, w_scale):
     """The adjoint of avg_pool2d_fwd: gx (N, C, *size)."""
+    _check_windows("avg_pool2d backward", size, h_start, h_end, h_scale, w_start, w_end, w_scale)
+    if tuple(gy.shape[2:]) != (len(h_start), len(w_start)):
+        raise ValueError(f"avg_pool2d backward: gy {gy.shape} does not match "
+                         f"{len(h_start)} x {len(w_start)} windows")
     import cupy as cp
     gx = cp.zeros(gy.shape[:2] + tuple(size), dtype=gy.dtype)
     _avg(cuda_kernels.kernel(FAMILY, "avg_pool2d_bwd", gy.dtype), gy, gx, size,

@@ -5,8 +5,16 @@ everything between the GEMMs in one kernel each way.
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel
+from .checks import require_shape
 
 FAMILY = "rnn"
+
+
+def _check_gates(op, state, **blocks):
+    """Each named array must be (B, k H) for the state (B, H): the kernels index them unchecked."""
+    B, H = state.shape
+    for name, (array, k) in blocks.items():
+        require_shape(op, name, array, (B, k * H))
 
 
 def _launch(fn, like, *args):
@@ -22,6 +30,7 @@ def _c(a, dtype):
 
 def gru_gates_fwd(gi, gh, h):
     """gi, gh (B, 3H) [r, z, n], h (B, H) -> (h' (B, H), saved (B, 4H) = [r, z, n, gh_n])."""
+    _check_gates("gru_cell", h, gi=(gi, 3), gh=(gh, 3))
     import cupy as cp
     h_new = cp.empty_like(h)
     saved = cp.empty((h.shape[0], 4 * h.shape[1]), dtype=h.dtype)
@@ -33,6 +42,7 @@ def gru_gates_fwd(gi, gh, h):
 def gru_gates_bwd(saved, h, gy):
     """-> (dgi (B, 3H), dgh (B, 3H), dh (B, H)) for the gradient gy of h'; dh is the direct
     part z * gy only (the caller adds dgh W_hh)."""
+    _check_gates("gru_cell backward", h, saved=(saved, 4), gy=(gy, 1))
     import cupy as cp
     B, H = h.shape
     dgi = cp.empty((B, 3 * H), dtype=h.dtype)
@@ -45,6 +55,7 @@ def gru_gates_bwd(saved, h, gy):
 
 def lstm_gates_fwd(gi, gh, c):
     """gi, gh (B, 4H) [i, f, g, o], c (B, H) -> (h', c', saved (B, 5H) = [i, f, g, o, tanh c'])."""
+    _check_gates("lstm_cell", c, gi=(gi, 4), gh=(gh, 4))
     import cupy as cp
     h_new = cp.empty_like(c)
     c_new = cp.empty_like(c)
@@ -57,6 +68,7 @@ def lstm_gates_fwd(gi, gh, c):
 def lstm_gates_bwd(saved, c, gh_out, gc_out):
     """-> (dgates (B, 4H), the gradient of both gi and gh, and dc (B, H) of the previous cell)
     for the gradients gh_out of h' and gc_out of c'."""
+    _check_gates("lstm_cell backward", c, saved=(saved, 5), gh_out=(gh_out, 1), gc_out=(gc_out, 1))
     import cupy as cp
     dgates = cp.empty((c.shape[0], 4 * c.shape[1]), dtype=c.dtype)
     dc = cp.empty_like(c)

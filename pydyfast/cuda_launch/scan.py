@@ -3,6 +3,7 @@ C-contiguous (outer, n, inner) arrays, one thread per line."""
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel
+from .checks import require_shape
 
 FAMILY = "scan"
 
@@ -10,6 +11,8 @@ FAMILY = "scan"
 def _launch(fn, x, arrays, *flags):
     """Run ``fn`` (a kernel of this family) over the lines of x's (outer, n, inner) shape."""
     outer, n, inner = x.shape
+    for a in arrays:  # the kernel indexes every array by x's lines
+        require_shape("cumulative scan", "every operand", a, x.shape)
     if outer * inner and n:
         fn(grid_1d(outer * inner), (BLOCK,), (*arrays, np.int64(outer), np.int64(n),
                                               np.int64(inner), *[np.int32(f) for f in flags]))

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel, row_block, scalar
+from .checks import require_shape
 
 FAMILY = "softmax"
 
@@ -21,6 +22,7 @@ def _softmax(fwd, x):
 
 
 def _softmax_backward(bwd, y, gy):
+    require_shape("softmax backward", "gy", gy, y.shape)
     import cupy as cp
     gx = cp.empty_like(y)
     rows, n = _rows(y)
@@ -59,6 +61,12 @@ def _weights(weight, n, dtype):
     return w, float(w.sum())
 
 
+def _check_cross_entropy(op, logits, target, weight):
+    require_shape(op, "target", target, logits.shape[:1])
+    if weight is not None:
+        require_shape(op, "weight", weight, logits.shape[1:])
+
+
 def cross_entropy_fwd(logits, target, weight, ignore_index, smoothing):
     """Per-row parts of the cross-entropy of logits (N, C) and class indices target (N,).
 
@@ -67,8 +75,9 @@ def cross_entropy_fwd(logits, target, weight, ignore_index, smoothing):
     nll = smooth = 0 where t == ignore_index. weight (C,) or None.
     Returns (nll, smooth, row_max, log_sum), each (N,).
     """
-    import cupy as cp
     rows, n = logits.shape
+    _check_cross_entropy("cross_entropy", logits, target, weight)
+    import cupy as cp
     nll, smooth, row_max, log_sum = (cp.empty(rows, dtype=logits.dtype) for _ in range(4))
     if rows and n:
         w, wsum = _weights(weight, n, logits.dtype)
@@ -83,8 +92,11 @@ def cross_entropy_fwd(logits, target, weight, ignore_index, smoothing):
 def cross_entropy_bwd(logits, target, row_max, log_sum, a, b, weight):
     """gx (N, C) = p (a + b sum(w)) - b w - a onehot(t), p = softmax(logits), from the per-row
     a = d loss / d nll * w[t] and b = d loss / d smooth (0 on ignored rows)."""
-    import cupy as cp
     rows, n = logits.shape
+    _check_cross_entropy("cross_entropy backward", logits, target, weight)
+    for name, v in (("row_max", row_max), ("log_sum", log_sum), ("a", a), ("b", b)):
+        require_shape("cross_entropy backward", name, v, (rows,))
+    import cupy as cp
     gx = cp.empty_like(logits)
     if logits.size:
         w, wsum = _weights(weight, n, logits.dtype)

@@ -3,14 +3,18 @@ C-contiguous (rows, n) array."""
 import numpy as np
 
 from ..cuda_kernels import BLOCK, grid_1d, kernel
+from .checks import checked_sizes
 
 FAMILY = "sort"
 
 
 def topk_indices(x, k, largest):
     """int64 (rows, k): the indices of each row's k best elements, best first."""
-    import cupy as cp
     rows, n = x.shape
+    checked_sizes("topk", rows, k, elem_bytes=8)
+    if k > n:
+        raise ValueError(f"topk: k={k} is larger than the {n} elements of a row")
+    import cupy as cp
     out = cp.empty((rows, k), dtype=cp.int64)
     if rows and k:
         kernel(FAMILY, "topk_indices", x.dtype)(grid_1d(rows), (BLOCK,),

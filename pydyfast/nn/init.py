@@ -8,6 +8,7 @@ random fills take torch's ``generator=`` (a ``pydyfast.Generator``) for a stream
 """
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -54,6 +55,15 @@ def _calculate_fan_in_and_fan_out(tensor):
                          f"got shape {tuple(tensor.shape)}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _no_elements(tensor):
+    """torch's rule: initialising a zero-element tensor (Conv2d(0, 4, 3)) is a no-op with a
+    warning, not a division by a zero fan."""
+    if math.prod(tensor.shape) == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
 
 
 def _fan(tensor, mode):
@@ -117,6 +127,8 @@ def eye_(tensor):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     r"""U(-a, a) with :math:`a = \mathrm{gain}\sqrt{6 / (\mathrm{fan\_in} + \mathrm{fan\_out})}`
     (Glorot & Bengio, 2010)."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     rng = _rng(generator, "xavier_uniform_")
@@ -126,6 +138,8 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 def xavier_normal_(tensor, gain=1.0, generator=None):
     r"""N(0, std^2) with :math:`std = \mathrm{gain}\sqrt{2 / (\mathrm{fan\_in} +
     \mathrm{fan\_out})}`."""
+    if _no_elements(tensor):
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return _fill(tensor, _rng(generator, "xavier_normal_").normal(0.0, std, tensor.shape))
@@ -135,6 +149,8 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
                      generator=None):
     r"""U(-b, b) with :math:`b = \mathrm{gain}\sqrt{3 / \mathrm{fan}}` (He et al., 2015);
     ``a`` is the negative slope of leaky_relu, ``mode`` picks fan_in or fan_out."""
+    if _no_elements(tensor):
+        return tensor
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     rng = _rng(generator, "kaiming_uniform_")
     return _fill(tensor, rng.uniform(-bound, bound, tensor.shape))
@@ -143,6 +159,8 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
                     generator=None):
     r"""N(0, std^2) with :math:`std = \mathrm{gain} / \sqrt{\mathrm{fan}}`."""
+    if _no_elements(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return _fill(tensor, _rng(generator, "kaiming_normal_").normal(0.0, std, tensor.shape))
 

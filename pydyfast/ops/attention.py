@@ -104,8 +104,12 @@ def _attention_softmax_ref(xp, scores, scale, causal_rows):
         R, S = s.shape[-2:]
         future = xp.arange(S)[None, :] > (xp.arange(R) % causal_rows)[:, None]
         s = xp.where(future, -xp.inf, s)
-    e = xp.exp(s - s.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    if s.shape[-1] == 0:  # no keys: nothing to normalise (max of an empty row is undefined)
+        return s
+    m = s.max(axis=-1, keepdims=True)
+    e = xp.exp(s - xp.where(m == -xp.inf, 0, m))  # a fully masked row: exp(-inf) = 0, not NaN
+    total = e.sum(axis=-1, keepdims=True)
+    return e / xp.where(total == 0, 1, total)
 
 
 def _attention_softmax_bwd_ref(xp, p, gp, scale):
@@ -132,9 +136,13 @@ class Attention(Function):
             scores *= scale
             scores += xp.broadcast_to(bias, lead + (H, L, S)).reshape(scores.shape)
             softmax_scale = 1.0
-        p = dispatch(scores.reshape(-1, rows, S), softmax_scale, L if causal else 0,
+        p = dispatch(_stack3(scores), softmax_scale, L if causal else 0,
                      ref=_attention_softmax_ref, native="attention_softmax_fwd")
         p = p.reshape(scores.shape)
+        if bias is not None:
+            # A query row the mask hides completely has no keys: torch gives it a zero row
+            # (softmax would give 0/0 = NaN), so its output and its gradients are zero.
+            p = xp.where((scores == -xp.inf).all(axis=-1, keepdims=True), 0, p)
         keep = None
         if dropout_p > 0:
             keep = (generator().random(p.shape) >= dropout_p).astype(p.dtype) / (1 - dropout_p)
@@ -156,15 +164,18 @@ class Attention(Function):
             gp = gy @ v.swapaxes(-1, -2)
             if keep is not None:
                 gp *= keep
-            shape = p.shape
-            gs = dispatch(p.reshape(-1, shape[-2], shape[-1]), gp.reshape(-1, shape[-2], shape[-1]),
-                          ctx.scale, ref=_attention_softmax_bwd_ref,
-                          native="attention_softmax_bwd").reshape(shape)
+            gs = dispatch(_stack3(p), _stack3(gp), ctx.scale, ref=_attention_softmax_bwd_ref,
+                          native="attention_softmax_bwd").reshape(p.shape)
             gq = (gs @ k).reshape(ctx.q_shape) if need_q else None
             gk = gs.swapaxes(-1, -2) @ qg if need_k else None
             if need_bias:  # the mask is added after the scale: d/dbias = gs / scale
-                gbias = (gs / gs.dtype.type(ctx.scale)).reshape(ctx.q_shape[:-1] + (shape[-1],))
+                gbias = (gs / gs.dtype.type(ctx.scale)).reshape(ctx.q_shape[:-1] + (p.shape[-1],))
         return (gq, gk, gv, gbias)[:len(ctx.needs_input_grad)]
+
+
+def _stack3(a):
+    """a (..., R, S) as (N, R, S); explicit N, since reshape(-1, 0, S) is ambiguous for L = 0."""
+    return a.reshape((math.prod(a.shape[:-2]),) + a.shape[-2:])
 
 
 def _check_attention(q, k, v, attn_mask, dropout_p, is_causal, enable_gqa):

@@ -10,6 +10,8 @@ column rows. col2im is the adjoint of im2col: a scatter-ADD, since overlapping w
 to the same input pixel (PyDyNet assigned them, and its input gradient was wrong). 1-D
 convolutions are 2-D ones with H = KH = 1.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -19,14 +21,27 @@ from ..tensor import Tensor
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 
+_INT64_MAX = 2**63 - 1  # the kernels compute sizes in int64
+
+
 def ntuple(op, name, value, n, minimum):
-    """``value`` (an int or a sequence of n ints) as a tuple of n ints >= minimum."""
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+    """``value`` (an int or a sequence of n ints) as a tuple of n ints in [minimum, 2**63)."""
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    values = (value,) * n if is_int else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                   for v in values):
         raise TypeError(f"{op}: {name} must be an int or {n} ints, got {value!r}")
     if any(v < minimum for v in values):
         raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    if any(v > _INT64_MAX for v in values):
+        raise ValueError(f"{op}: {name} {value!r} does not fit in a 64-bit integer")
     return tuple(int(v) for v in values)
+
+
+def _check_int64(op, what, values):
+    """Sizes derived from the arguments must fit the kernels' int64 arithmetic too."""
+    if any(abs(v) > _INT64_MAX for v in values):
+        raise ValueError(f"{op}: {what} {tuple(values)} does not fit in a 64-bit integer")
 
 
 def conv_output_size(op, size, kernel, stride, padding, dilation):
@@ -35,6 +50,7 @@ def conv_output_size(op, size, kernel, stride, padding, dilation):
     out = []
     for n, k, s, p, d in zip(size, kernel, stride, padding, dilation):
         span = d * (k - 1) + 1
+        _check_int64(op, "the padded input and dilated kernel sizes", (n + 2 * p + s, span))
         if n + 2 * p < span:
             raise ValueError(f"{op}: the dilated kernel size {span} is larger than the padded "
                              f"input size {n + 2 * p} (input {tuple(size)}, kernel {kernel}, "
@@ -145,7 +161,8 @@ class Conv2d(Function):
     def forward(ctx, x, weight, bias=None, *, geometry, groups):
         n, (o, cg, kh, kw) = x.shape[0], weight.shape
         out_size = conv_output_size("conv2d", x.shape[2:], **geometry)
-        col = _im2col(x, geometry).reshape(n, groups, cg * kh * kw, -1)
+        # explicit sizes, not -1: a reshape cannot infer an axis when the batch is empty
+        col = _im2col(x, geometry).reshape(n, groups, cg * kh * kw, math.prod(out_size))
         w = weight.reshape(groups, o // groups, cg * kh * kw)
         y = grouped_matmul(w, col).reshape((n, o) + out_size)
         if bias is not None:
@@ -160,11 +177,13 @@ class Conv2d(Function):
         w, col = ctx.saved_tensors
         n, g = gy.shape[0], ctx.groups
         # a broadcast gradient (from sum()) has zero strides: numpy's matmul would skip BLAS
-        gy = array_module(gy).ascontiguousarray(gy).reshape(n, g, gy.shape[1] // g, -1)
+        gy = array_module(gy).ascontiguousarray(gy).reshape(n, g, gy.shape[1] // g,
+                                                            math.prod(gy.shape[2:]))
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gcol = grouped_matmul(w.transpose(0, 2, 1), gy)
-            gx = _col2im(gcol.reshape(n, -1, gcol.shape[-1]), ctx.x_shape[2:], ctx.geometry)
+            gcol = gcol.reshape(n, gcol.shape[1] * gcol.shape[2], gcol.shape[3])
+            gx = _col2im(gcol, ctx.x_shape[2:], ctx.geometry)
         if ctx.needs_input_grad[1]:
             gw = weight_gradient(gy, col).reshape(ctx.w_shape)
         if ctx.needs_input_grad[2:] == (True,):
@@ -274,11 +293,12 @@ class ConvTranspose2d(Function):
         cout_g, kh, kw = weight.shape[1:]
         wg = weight.reshape(groups, cin // groups, cout_g * kh * kw)
         col = grouped_matmul(wg.transpose(0, 2, 1), x.reshape(n, groups, cin // groups, h * w))
-        col = col.reshape(n, -1, h, w)
+        col = col.reshape(n, groups * cout_g * kh * kw, h, w)  # explicit: n may be 0
         full = conv_output_size("conv_transpose2d", out_size, **geometry)
         if full != (h, w):  # output_padding >= stride: window positions no input reaches
             col = xp.pad(col, ((0, 0), (0, 0), (0, full[0] - h), (0, full[1] - w)))
-        y = _col2im(col.reshape(n, col.shape[1], -1), out_size, geometry)
+        y = _col2im(col.reshape(n, col.shape[1], col.shape[2] * col.shape[3]), out_size,
+                    geometry)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
         needs = ctx.needs_input_grad
@@ -297,7 +317,7 @@ class ConvTranspose2d(Function):
         col = col.reshape(n, g, col.shape[1] // g, h * w)
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
-            gx = grouped_matmul(wg, col).reshape(n, -1, h, w)
+            gx = grouped_matmul(wg, col).reshape(n, wg.shape[0] * wg.shape[1], h, w)
         if ctx.needs_input_grad[1]:
             xg = x.reshape(n, g, x.shape[1] // g, h * w)
             gw = weight_gradient(xg, col).reshape((x.shape[1], -1) + ctx.geometry["kernel"])
@@ -330,6 +350,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, s, p, d, k, e in zip(
         x.shape[2:], geometry["stride"], geometry["padding"], geometry["dilation"], (kh, kw),
         extra))
+    _check_int64(op, "the output size", out_size)
     if min(out_size) < 1:
         raise ValueError(f"{op}: the output size {out_size} for input {input.shape} is not "
                          f"positive (padding {geometry['padding']} too large)")

@@ -1,4 +1,6 @@
 """Matrix products: ``a @ b`` with numpy's broadcasting rules, batched, 1-d operands included."""
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -17,7 +19,8 @@ def _rows_matmul(xp, a, b):
     """``a @ b``; an N-d ``a`` times a 2-d ``b`` as one GEMM over a's flattened rows (numpy
     would run one small GEMM per batch slice)."""
     if b.ndim == 2 and a.ndim > 2:
-        return xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
+        rows = math.prod(a.shape[:-1])  # not -1: reshape cannot infer it when k = 0
+        return xp.matmul(a.reshape(rows, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
     return xp.matmul(a, b)
 
 
@@ -50,7 +53,9 @@ class MatMul(Function):
         if need_b and b.ndim == 2 and a.ndim > 2:
             # A weight shared across batch axes (x @ W^T in Linear): one GEMM over the flattened
             # rows, instead of a (batch, k, n) stack of products for the engine to sum.
-            gb = xp.matmul(_swap_last(a.reshape(-1, a.shape[-1])), g2.reshape(-1, g2.shape[-1]))
+            rows = math.prod(a.shape[:-1])
+            gb = xp.matmul(_swap_last(a.reshape(rows, a.shape[-1])),
+                           g2.reshape(rows, g2.shape[-1]))
         elif need_b:
             gb = xp.matmul(_swap_last(a2), g2)
             if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,); k may be 0

@@ -78,7 +78,8 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, *params, size, eps, center, has_weight, has_bias, stats=None):
-        rows_view = x.reshape(-1, size)
+        # explicit rows, not -1 (ambiguous for empty x); a 0-size normalized shape has no rows
+        rows_view = x.reshape(x.size // size if size else 0, size)
         weight = params[0].reshape(-1) if has_weight else None
         bias = params[-1].reshape(-1) if has_bias else None
         ref, kernel = _KERNELS[center][:2]
@@ -127,6 +128,11 @@ def _normalized(op, input, normalized_shape, params):
         raise TypeError(f"{op}: expected a floating-point input, got dtype {input.dtype}")
     if isinstance(normalized_shape, (int, np.integer)):
         normalized_shape = (int(normalized_shape),)
+    if not isinstance(normalized_shape, (tuple, list)) or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+            for s in normalized_shape):
+        raise TypeError(f"{op}: normalized_shape must be an int or a sequence of ints, got "
+                        f"{normalized_shape!r}")
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
     if k == 0 or k > input.ndim or tuple(input.shape[input.ndim - k:]) != normalized_shape:

@@ -20,6 +20,8 @@ _REDUCTIONS = ("none", "mean", "sum")
 # ----------------------------------------------------------------------------- references
 def _masked_row_max(xp, x):
     """Row max over the last axis, 0 where a row is all -inf (so x - max stays -inf, not nan)."""
+    if x.shape[-1] == 0:  # rows without entries have no max; nothing is subtracted from them
+        return xp.zeros(x.shape[:-1] + (1,), x.dtype)
     m = x.max(axis=-1, keepdims=True)
     return xp.where(xp.isneginf(m), xp.zeros((), x.dtype), m)
 
@@ -166,14 +168,19 @@ class CrossEntropy(Function):
                                    xp.zeros((), x.dtype))
         nll_scale = 1.0 - label_smoothing
         smooth_scale = label_smoothing / classes
-        with np.errstate(invalid="ignore", divide="ignore"):  # all rows ignored: nan, as torch
-            if reduction == "mean":  # fold the denominator into the scales: a sum from here on
-                denominator = kept_weight.sum()
-                nll_scale = nll_scale / denominator
-                smooth_scale = smooth_scale / denominator
-                reduction = "sum"
-            terms = nll_scale * nll + smooth_scale * smooth if smoothing else nll_scale * nll
+        denominator = None
+        if reduction == "mean":  # fold the denominator into the scales: a sum from here on
+            denominator = kept_weight.sum()
+            # No kept row (an empty batch, or every target ignored): the loss is nan and the
+            # gradient zero, as in torch; dividing by 1 keeps the scales finite for backward.
+            safe = xp.where(denominator == 0, xp.ones((), denominator.dtype), denominator)
+            nll_scale = nll_scale / safe
+            smooth_scale = smooth_scale / safe
+            reduction = "sum"
+        terms = nll_scale * nll + smooth_scale * smooth if smoothing else nll_scale * nll
         loss = _reduce_rows(xp, terms.astype(x.dtype, copy=False), reduction, None, x.dtype)
+        if denominator is not None:
+            loss = xp.where(denominator == 0, xp.asarray(np.nan, x.dtype), loss)
         ctx.save_for_backward(logits, flat_target, row_max, log_sum, weight)
         ctx.input_shape, ctx.reduction = x.shape, reduction
         ctx.kept_weight, ctx.kept = kept_weight, kept
@@ -186,9 +193,8 @@ class CrossEntropy(Function):
         xp = array_module(gy)
         g = _per_row_coefficients(ctx, gy)
         dtype = logits.dtype
-        with np.errstate(invalid="ignore"):  # nan scales when every row was ignored
-            a = (ctx.scales[0] * g * ctx.kept_weight).astype(dtype, copy=False)
-            b = (ctx.scales[1] * g * ctx.kept).astype(dtype, copy=False)
+        a = (ctx.scales[0] * g * ctx.kept_weight).astype(dtype, copy=False)
+        b = (ctx.scales[1] * g * ctx.kept).astype(dtype, copy=False)
         gx = dispatch(logits, target, row_max, log_sum, a, b, weight, ref=_cross_entropy_bwd_ref,
                       native="cross_entropy_bwd")
         return _classes_back(xp, gx, ctx.input_shape)
@@ -222,8 +228,9 @@ class NLLLoss(Function):
         xp = array_module(gy)
         rows = ctx.safe.shape[0]
         g = _per_row_coefficients(ctx, gy)
-        if ctx.reduction == "mean":
-            g = g / ctx.denominator
+        if ctx.reduction == "mean":  # no kept row: nan loss but zero gradient, as in torch
+            g = g / xp.where(ctx.denominator == 0, xp.ones((), ctx.denominator.dtype),
+                             ctx.denominator)
         classes = ctx.input_shape[1] if len(ctx.input_shape) > 1 else ctx.input_shape[0]
         gx = xp.zeros((rows, classes), ctx.kept_weight.dtype)
         gx[xp.arange(rows), ctx.safe] = -ctx.kept_weight * g

@@ -1,4 +1,6 @@
 """Optimizer: parameter groups, per-parameter state, zero_grad and state dicts (torch.optim's)."""
+import inspect
+
 import numpy as np
 
 from ..backend import engine as _engine
@@ -61,8 +63,24 @@ class Optimizer:
         full = dict(self.defaults)
         full.update(group)
         full["params"] = params
+        self._check_option_types(full)
         self._check_options(full)
         self.param_groups.append(full)
+
+    def _check_option_types(self, group):
+        """A non-number where the default is a number, and a NaN option (which torch accepts,
+        to fill the parameters with NaN at the first step), are refused, naming the option."""
+        name = type(self).__name__
+        # numeric options: lr, and those whose default in the constructor is a number
+        numeric = {"lr"} | {k for k, p in inspect.signature(type(self).__init__).parameters.items()
+                            if isinstance(p.default, (int, float))
+                            and not isinstance(p.default, bool)}
+        for key in numeric & set(group):
+            value = group[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+                raise TypeError(f"{name}: option {key} must be a number, got {value!r}")
+            if np.isnan(value):
+                raise ValueError(f"{name}: option {key} is NaN")
 
     def _check_options(self, group):
         """Raise ValueError for options out of range; subclasses extend."""
@@ -128,27 +146,51 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore options and state saved by ``state_dict`` for the same parameter layout.
 
-        State arrays are copied onto each parameter's device and floating dtype.
+        State arrays are copied onto each parameter's device and floating dtype. Everything is
+        checked before anything changes (torch would fail later, inside ``step``): the layout,
+        each state array's shape against its parameter, and each option's type against the
+        optimizer's; a ValueError names the parameter or group and the entry.
         """
         name = type(self).__name__
+        if not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict) \
+                or not isinstance(state_dict.get("param_groups"), (list, tuple)):
+            raise TypeError(f"{name}.load_state_dict: expected a dict with a 'state' dict and "
+                            f"a 'param_groups' list, got {type(state_dict).__name__}")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(groups)} "
                              f"parameter groups, the optimizer has {len(self.param_groups)}")
+        if not all(isinstance(g, dict) and isinstance(g.get("params"), (list, tuple))
+                   for g in groups):
+            raise ValueError(f"{name}.load_state_dict: every parameter group must be a dict "
+                             f"with a 'params' list")
         sizes = [(len(g["params"]), len(own["params"])) for g, own in zip(groups,
                                                                           self.param_groups)]
         if any(a != b for a, b in sizes):
             raise ValueError(f"{name}.load_state_dict: group sizes {[a for a, _ in sizes]} in "
                              f"the state dict differ from the optimizer's "
                              f"{[b for _, b in sizes]}")
-        saved_state = {int(k): v for k, v in state_dict["state"].items()}
-        self.state = {}
-        for saved, own in zip(groups, self.param_groups):
+        saved_state = {_index(name, k): v for k, v in state_dict["state"].items()}
+        state, options = {}, []
+        for number, (saved, own) in enumerate(zip(groups, self.param_groups)):
             for idx, p in zip(saved["params"], own["params"]):
-                if int(idx) in saved_state:
-                    self.state[p] = {k: _to_param(v, p) for k, v in
-                                         saved_state[int(idx)].items()}
-            own.update({k: _as_option(v) for k, v in saved.items() if k != "params"})
+                entry = saved_state.pop(_index(name, idx), None)
+                if entry is None:
+                    continue
+                if not isinstance(entry, dict):
+                    raise TypeError(f"{name}.load_state_dict: state of parameter {idx} must be "
+                                    f"a dict, got {type(entry).__name__}")
+                state[p] = {k: _to_param(f"{name}.load_state_dict: state '{k}' of parameter "
+                                         f"{idx}", v, p) for k, v in entry.items()}
+            options.append({k: _as_option(f"{name}.load_state_dict: option '{k}' of group "
+                                          f"{number}", v, own.get(k))
+                            for k, v in saved.items() if k != "params"})
+        if saved_state:
+            raise ValueError(f"{name}.load_state_dict: state for parameters "
+                             f"{sorted(saved_state)} that no group lists")
+        self.state = state
+        for own, loaded in zip(self.param_groups, options):
+            own.update(loaded)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -158,19 +200,51 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _to_param(value, param):
-    """A saved state entry moved to ``param``'s device, floating arrays in its dtype."""
+def _index(name, key):
+    """A parameter number of a state dict (an int, or its string after a JSON round trip)."""
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}.load_state_dict: parameter number {key!r} is not an "
+                         f"integer") from None
+
+
+def _to_param(where, value, param):
+    """A saved state entry moved to ``param``'s device, floating arrays in its dtype; an array
+    must be a number (0-d) or of the parameter's shape."""
     if isinstance(value, Tensor):
         value = value.data
     if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
+        if value.dtype.kind not in "biufc":
+            raise ValueError(f"{where}: dtype {value.dtype} is not numeric")
+        if value.ndim and tuple(value.shape) != tuple(param.shape):
+            raise ValueError(f"{where}: shape {tuple(value.shape)} does not match the "
+                             f"parameter's {tuple(param.shape)}")
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
         dtype = param.dtype if value.dtype.kind == "f" else value.dtype
         return to_device(np.asarray(value.get() if hasattr(value, "get") else value,
                                     dtype=dtype).copy(), device_of(param.data))
+    if value is not None and not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{where}: expected an array or a number, got {type(value).__name__}")
     return value
 
 
-def _as_option(value):
-    """Options come back from save/load as lists; betas and friends are tuples."""
-    return tuple(value) if isinstance(value, list) else value
+def _as_option(where, value, current):
+    """An option from a state dict, of the same kind as the optimizer's ``current`` value.
+    Options come back from save/load as lists; betas and friends are tuples."""
+    if isinstance(value, list):
+        value = tuple(value)
+    if current is None:
+        return value
+    if isinstance(current, bool) or isinstance(value, bool):
+        ok = isinstance(value, bool) and isinstance(current, bool)
+    elif isinstance(current, (int, float)):
+        ok = isinstance(value, (int, float))
+    elif isinstance(current, tuple):
+        ok = isinstance(value, tuple) and len(value) == len(current)
+    else:
+        ok = True  # an option of a kind we do not know (a str mode, a callable): torch's way
+    if not ok:
+        raise ValueError(f"{where}: got {value!r}, expected a value like {current!r}")
+    return value

@@ -332,30 +332,36 @@ class Module:
         anything ``numpy.asarray`` accepts (CPU torch tensors included).
         Returns ``IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
+        from ...cuda import to_device
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        problems = []
+        problems, converted = [], {}
+        # Every value is checked and converted before the first one is copied, so an error
+        # anywhere leaves the module as it was.
         for k, t in own.items():
             if k not in state_dict:
                 continue
-            v = state_dict[k]
-            arr = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
-            if tuple(arr.shape) != t.shape:
-                problems.append(f"{k}: checkpoint shape {tuple(arr.shape)} != model shape "
-                                f"{t.shape}")
+            try:
+                v = state_dict[k]
+                arr = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+                if arr.dtype.kind not in "biufc":
+                    raise TypeError(f"dtype {arr.dtype} is not numeric")
+                if tuple(arr.shape) != t.shape:
+                    problems.append(f"{k}: checkpoint shape {tuple(arr.shape)} != model shape "
+                                    f"{t.shape}")
+                    continue
+                converted[k] = to_device(np.array(arr, dtype=t.dtype), t.device)
+            except (TypeError, ValueError) as exc:
+                problems.append(f"{k}: cannot convert the checkpoint value to {t.dtype}: {exc}")
         if strict and (missing or unexpected):
             problems.insert(0, f"missing keys {missing}, unexpected keys {unexpected}")
         if problems:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " +
                                "; ".join(problems))
-        from ...cuda import to_device
-        for k, t in own.items():
-            if k in state_dict:
-                v = state_dict[k]
-                arr = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
-                t.data[...] = to_device(np.asarray(arr, dtype=t.dtype), t.device)
-                _engine.note_inplace(t)  # in place, as torch: graphs that saved t see it
+        for k, value in converted.items():
+            own[k].data[...] = value
+            _engine.note_inplace(own[k])  # in place, as torch: graphs that saved it see it
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
