@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,38 @@ inline std::string shape_str(const py::array& a) {
 // Throws ValueError (pybind11 maps std::invalid_argument to ValueError) with the op name.
 [[noreturn]] inline void fail(const std::string& op, const std::string& what) {
   throw std::invalid_argument(op + ": " + what);
+}
+
+// Overflow-checked size arithmetic. Every size a kernel derives from its arguments (padded
+// lengths, products of extents, output allocations) goes through these, so a hostile kernel
+// size or padding raises ValueError naming the op instead of wrapping around into a short buffer
+// (a segfault) or a zero divisor (SIGFPE).
+inline std::int64_t checked_add(const char* op, std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    fail(op, "size " + std::to_string(a) + " + " + std::to_string(b) + " overflows int64");
+  return r;
+}
+
+inline std::int64_t checked_mul(const char* op, std::int64_t a, std::int64_t b) {
+  std::int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    fail(op, "size " + std::to_string(a) + " * " + std::to_string(b) + " overflows int64");
+  return r;
+}
+
+// The element count of an array of these extents, checked: every extent non-negative and the
+// byte size (count * elem_bytes) representable, so the allocation either succeeds or raises
+// MemoryError, and index arithmetic inside it cannot overflow.
+inline std::int64_t checked_size(const char* op, std::initializer_list<std::int64_t> extents,
+                                 std::int64_t elem_bytes = 1) {
+  std::int64_t count = 1;
+  for (const std::int64_t e : extents) {
+    if (e < 0) fail(op, "size " + std::to_string(e) + " must be non-negative");
+    count = checked_mul(op, count, e);
+  }
+  checked_mul(op, count, elem_bytes);
+  return count;
 }
 
 template <typename T>

@@ -35,21 +35,31 @@ struct ConvGeometry {
   }
 };
 
+// Every size below is checked (common.h): kernel sizes or padding near 2**63 must raise, not
+// wrap around. The products checked here bound every index the loops compute.
 ConvGeometry geometry(const char* op, py::ssize_t N, py::ssize_t C, py::ssize_t H, py::ssize_t W,
-                      pair kernel, pair stride, pair padding, pair dilation) {
+                      pair kernel, pair stride, pair padding, pair dilation, std::int64_t elem) {
   ConvGeometry g{N, C, H, W, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1],
                  dilation[0], dilation[1], 0, 0};
   if (g.KH < 1 || g.KW < 1 || g.SH < 1 || g.SW < 1 || g.DH < 1 || g.DW < 1 || g.PH < 0 ||
-      g.PW < 0)
-    fail(op, "kernel, stride and dilation must be positive and padding non-negative");
-  g.OH = (H + 2 * g.PH - g.DH * (g.KH - 1) - 1) / g.SH + 1;
-  g.OW = (W + 2 * g.PW - g.DW * (g.KW - 1) - 1) / g.SW + 1;
-  if (H + 2 * g.PH < g.DH * (g.KH - 1) + 1 || W + 2 * g.PW < g.DW * (g.KW - 1) + 1) {
+      g.PW < 0 || H < 0 || W < 0)
+    fail(op, "kernel, stride and dilation must be positive and padding and size non-negative");
+  const std::int64_t padded_h = checked_add(op, H, checked_mul(op, 2, g.PH));
+  const std::int64_t padded_w = checked_add(op, W, checked_mul(op, 2, g.PW));
+  const std::int64_t span_h = checked_add(op, checked_mul(op, g.DH, g.KH - 1), 1);
+  const std::int64_t span_w = checked_add(op, checked_mul(op, g.DW, g.KW - 1), 1);
+  checked_add(op, padded_h, g.SH);  // valid_ow and the row loops add a stride to a padded offset
+  checked_add(op, padded_w, g.SW);
+  if (padded_h < span_h || padded_w < span_w) {
     std::ostringstream s;
-    s << "the dilated kernel (" << g.DH * (g.KH - 1) + 1 << ", " << g.DW * (g.KW - 1) + 1
-      << ") is larger than the padded input (" << H + 2 * g.PH << ", " << W + 2 * g.PW << ")";
+    s << "the dilated kernel (" << span_h << ", " << span_w << ") is larger than the padded input ("
+      << padded_h << ", " << padded_w << ")";
     fail(op, s.str());
   }
+  g.OH = (padded_h - span_h) / g.SH + 1;
+  g.OW = (padded_w - span_w) / g.SW + 1;
+  checked_size(op, {N, C, H, W}, elem);
+  checked_size(op, {N, C, g.KH, g.KW, g.OH, g.OW}, elem);
   return g;
 }
 
@@ -57,7 +67,7 @@ template <typename T>
 carray<T> im2col(carray<T> x, pair kernel, pair stride, pair padding, pair dilation) {
   if (x.ndim() != 4) fail("im2col", "expected x of shape (N, C, H, W), got " + shape_str(x));
   const auto g = geometry("im2col", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kernel,
-                          stride, padding, dilation);
+                          stride, padding, dilation, sizeof(T));
   carray<T> col({g.N, g.rows(), g.cols()});
   const T* src = x.data();
   T* dst = col.mutable_data();
@@ -98,13 +108,16 @@ carray<T> im2col(carray<T> x, pair kernel, pair stride, pair padding, pair dilat
 
 template <typename T>
 carray<T> col2im(carray<T> col, pair size, pair kernel, pair stride, pair padding, pair dilation) {
-  if (col.ndim() != 3 || kernel[0] < 1 || kernel[1] < 1 ||
-      col.shape(1) % (kernel[0] * kernel[1]) != 0)
+  // The product of a hostile kernel can overflow to 0: check it before using it as a divisor.
+  std::int64_t taps = 0;
+  if (kernel[0] < 1 || kernel[1] < 1 || __builtin_mul_overflow(kernel[0], kernel[1], &taps))
+    taps = 0;
+  if (col.ndim() != 3 || taps < 1 || col.shape(1) % taps != 0)
     fail("col2im", "expected col of shape (N, C*KH*KW, OH*OW) for kernel (" +
                        std::to_string(kernel[0]) + ", " + std::to_string(kernel[1]) + "), got " +
                        shape_str(col));
-  const auto g = geometry("col2im", col.shape(0), col.shape(1) / (kernel[0] * kernel[1]), size[0],
-                          size[1], kernel, stride, padding, dilation);
+  const auto g = geometry("col2im", col.shape(0), col.shape(1) / taps, size[0], size[1], kernel,
+                          stride, padding, dilation, sizeof(T));
   if (col.shape(2) != g.cols())
     fail("col2im", "col " + shape_str(col) + " has " + std::to_string(col.shape(2)) +
                        " columns, but the image size gives OH*OW = " + std::to_string(g.cols()));

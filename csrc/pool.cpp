@@ -36,6 +36,16 @@ std::pair<carray<T>, index_array> max_pool2d_fwd(carray<T> x, pair kernel, pair 
   if (KH < 1 || KW < 1 || SH < 1 || SW < 1 || DH < 1 || DW < 1 || PH < 0 || PW < 0 || OH < 1 ||
       OW < 1)
     fail("max_pool2d", "kernel, stride, dilation and output size must be positive");
+  // The window origins reach (O-1)*S - P + D*(K-1) and are scaled by W: check those sums and
+  // the allocation (common.h) so hostile sizes raise instead of wrapping around.
+  const char* op = "max_pool2d";
+  for (const auto& [O, S, P, D, K, extent] : {std::array<std::int64_t, 6>{OH, SH, PH, DH, KH, H},
+                                              std::array<std::int64_t, 6>{OW, SW, PW, DW, KW, W}}) {
+    const std::int64_t reach = checked_add(
+        op, checked_add(op, checked_mul(op, O, S), checked_mul(op, D, K)), checked_add(op, P, extent));
+    checked_mul(op, reach, std::max<std::int64_t>(W, 1));
+  }
+  checked_size(op, {N, C, OH, OW}, sizeof(T) + sizeof(std::int64_t));
   carray<T> y({N, C, OH, OW});
   index_array idx({N, C, OH, OW});
   const T* src = x.data();
@@ -87,7 +97,9 @@ carray<T> max_pool2d_bwd(carray<T> gy, index_array idx, pair size) {
   if (gy.ndim() != 4 || idx.ndim() != 4 || !std::equal(gy.shape(), gy.shape() + 4, idx.shape()))
     fail("max_pool2d backward", "expected gy and idx of the same shape (N, C, OH, OW), got " +
                                     shape_str(gy) + " and " + shape_str(idx));
-  const py::ssize_t N = gy.shape(0), C = gy.shape(1), HW = size[0] * size[1];
+  const py::ssize_t N = gy.shape(0), C = gy.shape(1);
+  checked_size("max_pool2d backward", {N, C, size[0], size[1]}, sizeof(T));
+  const py::ssize_t HW = size[0] * size[1];
   const py::ssize_t L = gy.shape(2) * gy.shape(3);
   carray<T> gx({N, C, size[0], size[1]});
   const T* g = gy.data();
@@ -145,6 +157,7 @@ carray<T> avg_pool2d_fwd(carray<T> x, index_array h_start, index_array h_end,
   const Windows win =
       windows("avg_pool2d", h_start, h_end, h_scale, w_start, w_end, w_scale, H, W);
   const py::ssize_t OH = win.OH, OW = win.OW;
+  checked_size("avg_pool2d", {N, C, OH, OW}, sizeof(T));
   carray<T> y({N, C, OH, OW});
   const T* src = x.data();
   T* dst = y.mutable_data();
@@ -179,6 +192,9 @@ carray<T> avg_pool2d_bwd(carray<T> gy, pair size, index_array h_start, index_arr
                          scale_array h_scale, index_array w_start, index_array w_end,
                          scale_array w_scale) {
   const py::ssize_t H = size[0], W = size[1];
+  if (H < 0 || W < 0)
+    fail("avg_pool2d backward", "size (" + std::to_string(H) + ", " + std::to_string(W) +
+                                    ") must be non-negative");
   const Windows win =
       windows("avg_pool2d backward", h_start, h_end, h_scale, w_start, w_end, w_scale, H, W);
   const py::ssize_t OH = win.OH, OW = win.OW;
@@ -186,6 +202,7 @@ carray<T> avg_pool2d_bwd(carray<T> gy, pair size, index_array h_start, index_arr
     fail("avg_pool2d backward", "expected gy of shape (N, C, " + std::to_string(OH) + ", " +
                                     std::to_string(OW) + "), got " + shape_str(gy));
   const py::ssize_t N = gy.shape(0), C = gy.shape(1);
+  checked_size("avg_pool2d backward", {N, C, H, W}, sizeof(T));
   carray<T> gx({N, C, H, W});
   const T* g = gy.data();
   T* dst = gx.mutable_data();

@@ -161,6 +161,7 @@ template <typename T>
 py::tuple gru_gates_fwd(carray<T> gi, carray<T> gh, carray<T> h) {
   check_gates("gru_cell", gi, gh, h, 3);
   const py::ssize_t B = h.shape(0), H = h.shape(1);
+  checked_size("gru_cell", {B, 4, H}, sizeof(T));  // saved is wider than any input
   carray<T> h_new({B, H});
   carray<T> saved({B, 4 * H});
   {
@@ -194,6 +195,7 @@ template <typename T>
 py::tuple lstm_gates_fwd(carray<T> gi, carray<T> gh, carray<T> c) {
   check_gates("lstm_cell", gi, gh, c, 4);
   const py::ssize_t B = c.shape(0), H = c.shape(1);
+  checked_size("lstm_cell", {B, 5, H}, sizeof(T));  // saved is wider than any input
   carray<T> h_new({B, H});
   carray<T> c_new({B, H});
   carray<T> saved({B, 5 * H});

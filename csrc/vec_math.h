@@ -84,6 +84,7 @@ inline double vexp(double x) {
 // max over x[0..n) (n >= 1)
 template <typename T>
 inline T row_max(const T* x, std::int64_t n) {
+  if (n <= 0) return -std::numeric_limits<T>::infinity();  // an empty row has no x[0] to read
   T m = x[0];
 #pragma omp simd reduction(max : m)
   for (std::int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;

@@ -33,7 +33,7 @@ def descend(fw, start, steps, lr):
 
 def main(argv=None, framework=None):
     """Descend, print the minimum found and the plot path; return (path, last gradient)."""
-    p = common.parser("autodiff1d", __doc__.splitlines()[0], epochs=60, lr=0.1)
+    p = common.parser("autodiff1d", __doc__, epochs=60, lr=0.1)
     p.add_argument("--start", type=float, default=-2.0)
     args = p.parse_args(argv)
     fw = common.setup(args, framework)

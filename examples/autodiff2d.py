@@ -33,7 +33,7 @@ def descend(fw, start, steps, lr):
 
 def main(argv=None, framework=None):
     """Descend, print the minimum found and the plot path; return (path, last gradient)."""
-    p = common.parser("autodiff2d", __doc__.splitlines()[0], epochs=100, lr=0.1)
+    p = common.parser("autodiff2d", __doc__, epochs=100, lr=0.1)
     p.add_argument("--start", type=float, nargs=2, default=[-3.0, 2.0])
     args = p.parse_args(argv)
     fw = common.setup(args, framework)

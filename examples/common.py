@@ -1,22 +1,28 @@
 """What every example shares: its command line, the per-epoch progress bar and the plots."""
 import argparse
+import importlib.util
 import os
+import textwrap
 
 import numpy as np
 
-IMAGE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                         "docs", "images")
+# What the examples import besides pydyfast: the `examples` extra of pyproject.toml.
+EXTRAS = {"matplotlib": "matplotlib", "sklearn": "scikit-learn", "tqdm": "tqdm"}
 
 
-def parser(prog, description, epochs, lr, batch_size=None, data_help=None):
-    """An ``argparse`` parser with the options every example takes.
+def parser(prog, doc, epochs, lr, batch_size=None, data_help=None):
+    """An ``argparse`` parser with the options every example takes; ``--help`` shows ``doc``
+    (the example's module docstring) whole.
 
     ``--device cpu|cuda``, ``--epochs``, ``--lr``, ``--seed``, ``--threads``, ``--batch-size``
     (examples that train on batches),
-    ``--plot PATH`` (default ``docs/images/<prog>.png``), ``--framework`` (pydyfast by default;
-    ``examples.pytorch`` sets torch), and ``--data DIR`` when the example can read real data.
+    ``--plot PATH`` (default ``<prog>.png`` in the working directory), ``--framework`` (pydyfast
+    by default; ``examples.pytorch`` sets torch), and ``--data DIR`` when the example can read
+    real data.
     """
-    p = argparse.ArgumentParser(prog=f"python -m examples.{prog}", description=description)
+    p = argparse.ArgumentParser(prog=f"python -m examples.{prog}",
+                                description=textwrap.dedent(doc).strip(),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--epochs", type=int, default=epochs, help=f"default {epochs}")
     if batch_size is not None:
@@ -24,7 +30,7 @@ def parser(prog, description, epochs, lr, batch_size=None, data_help=None):
     p.add_argument("--lr", type=float, default=lr, help=f"learning rate, default {lr}")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all)")
-    p.add_argument("--plot", default=None, help=f"PNG path (default docs/images/{prog}.png)")
+    p.add_argument("--plot", default=None, help=f"PNG path (default ./{prog}.png)")
     p.add_argument("--framework", default="pydyfast", choices=["pydyfast", "torch", "pydynet"])
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     if data_help:
@@ -32,9 +38,20 @@ def parser(prog, description, epochs, lr, batch_size=None, data_help=None):
     return p
 
 
+def require_extras():
+    """Stop with one line naming the extra to install when an example's imports are missing."""
+    missing = [package for module, package in EXTRAS.items()
+               if importlib.util.find_spec(module) is None]
+    if missing:
+        raise SystemExit(f"the examples need {', '.join(missing)}: "
+                         f"pip install \".[examples]\" (from the repository root)")
+
+
 def setup(args, framework=None):
     """The :class:`Framework` the example runs on (``framework`` overrides ``--framework``, as
-    ``examples.pytorch`` does), with ``--threads`` applied."""
+    ``examples.pytorch`` does), with ``--threads`` applied. Checks the examples' extras first,
+    so that a missing one stops the run before it starts."""
+    require_extras()
     from .frameworks import Framework
     args.framework = framework or args.framework
     fw = Framework(args.framework, args.device)
@@ -44,11 +61,12 @@ def setup(args, framework=None):
 
 
 def plot_path(args, prog):
-    """Where the example writes its PNG: ``--plot`` or docs/images/<prog>[_torch].png."""
+    """Where the example writes its PNG: ``--plot`` or ``<prog>[_torch].png`` in the working
+    directory (``python -m examples.readme_images`` writes the README's into docs/images)."""
     if args.plot:
         return args.plot
     suffix = "" if args.framework == "pydyfast" else f"_{args.framework}"
-    return os.path.join(IMAGE_DIR, f"{prog}{suffix}.png")
+    return f"{prog}{suffix}.png"
 
 
 def progress(iterable, desc, quiet=False, total=None):
@@ -108,9 +126,15 @@ def save_curves(path, title, curves, ylabel="accuracy", losses=None, extra=None)
         extra(axes[k + 1])
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(_fit(title, fig), fontsize=10)
     fig.tight_layout()
     return _save(fig, plt, path)
+
+
+def _fit(title, fig):
+    """The title wrapped to the figure's width, so that no line is clipped at the edges
+    (about 11 characters of a 10-point font per inch)."""
+    return textwrap.fill(title, int(fig.get_figwidth() * 11))
 
 
 def _save(fig, plt, path):
@@ -125,6 +149,6 @@ def save_descent(path, title, draw):
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 3.6), dpi=80)
     draw(ax)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(_fit(title, fig), fontsize=10)
     fig.tight_layout()
     return _save(fig, plt, path)

@@ -15,7 +15,7 @@ KINDS = ("plain", "dropout", "batchnorm")
 
 def main(argv=None, framework=None):
     """Train the three variants, print the data used and the plot path; return the histories."""
-    p = common.parser("dropout_bn", __doc__.splitlines()[0], epochs=20, batch_size=64, lr=1e-3,
+    p = common.parser("dropout_bn", __doc__, epochs=20, batch_size=64, lr=1e-3,
                       data_help="a scikit-learn data_home holding the Olivetti faces")
     args = p.parse_args(argv)
     fw = common.setup(args, framework)

@@ -14,7 +14,7 @@ BUILDERS = {"mlp": models.mlp, "lenet": models.lenet}
 
 def main(argv=None, framework=None):
     """Train the chosen model(s), print the data used and the plot path; return the histories."""
-    p = common.parser("mnist", __doc__.splitlines()[0], epochs=10, batch_size=128, lr=1e-3,
+    p = common.parser("mnist", __doc__, epochs=10, batch_size=128, lr=1e-3,
                       data_help="directory with MNIST's four *-ubyte.gz files")
     p.add_argument("--model", choices=["mlp", "lenet", "both"], default="both")
     p.add_argument("--limit", type=int, default=None, help="train on the first N images only")

@@ -4,7 +4,8 @@ CoLA example).
 
 Reads CoLA's tokenized TSV files from ``--data DIR``; offline it learns a generated task:
 well-formed sentences of a tiny grammar against the same words with two of them swapped.
-Stated result: on the generated task, ``--dim 64 --epochs 8`` reaches test accuracy >= 0.85.
+Stated result: on the generated task, ``--dim 64 --epochs 10 --lr 3e-3 --batch-size 64``
+reaches test accuracy >= 0.85.
 """
 import sys
 
@@ -14,7 +15,7 @@ from .training import fit
 
 def main(argv=None, framework=None):
     """Train the transformer, print the data used and the plot path; return the history."""
-    p = common.parser("transformer", __doc__.splitlines()[0], epochs=20, batch_size=128,
+    p = common.parser("transformer", __doc__, epochs=20, batch_size=128,
                       lr=5e-4, data_help="directory with CoLA's tokenized in_domain_*.tsv")
     p.add_argument("--dim", type=int, default=512, help="model width (default 512)")
     p.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")

@@ -11,7 +11,7 @@ from .training import fit, predict
 
 def main(argv=None, framework=None):
     """Train the GRU, print the data used and the plot path; return the history."""
-    p = common.parser("ts_prediction", __doc__.splitlines()[0], epochs=30, batch_size=64,
+    p = common.parser("ts_prediction", __doc__, epochs=30, batch_size=64,
                       lr=1e-2)
     p.add_argument("--window", type=int, default=40, help="input steps per forecast")
     args = p.parse_args(argv)

@@ -71,10 +71,19 @@ def main(argv=None):
         model.to(device=args.device)
     tokenizer_path = _find_tokenizer(args)
     tokenizer = load_tokenizer(tokenizer_path) if tokenizer_path else None
-    if tokenizer is not None and tokenizer.vocab_size != model.config.vocab_size:
-        print(f"llama.infer: tokenizer {tokenizer_path} has {tokenizer.vocab_size} tokens, the "
-              f"model {model.config.vocab_size}; printing token ids", file=sys.stderr)
+    if tokenizer is None:
+        why = "no tokenizer.bin or tokenizer.json was found beside the checkpoint or in " + HERE
+    elif tokenizer.vocab_size != model.config.vocab_size:
+        why = (f"tokenizer {tokenizer_path} has {tokenizer.vocab_size} tokens, the model "
+               f"{model.config.vocab_size}")
         tokenizer = None
+    if tokenizer is None:
+        if args.prompt:  # a prompt cannot be encoded without the model's vocabulary
+            print(f"llama.infer: cannot encode --prompt: {why}; pass --tokenizer PATH with the "
+                  f"model's vocabulary, or leave out --prompt to generate token ids",
+                  file=sys.stderr)
+            return 2
+        print(f"llama.infer: {why}; printing token ids", file=sys.stderr)
     sampler = Sampler(args.temperature, args.top_p, args.top_k, args.seed)
 
     start = time.perf_counter()

@@ -48,7 +48,7 @@ class Context:
     """
 
     __slots__ = ("__dict__", "function", "inputs", "needs_input_grad", "saved_tensors", "versions",
-                 "epoch", "n_outputs", "output_meta", "retained")
+                 "epoch", "n_outputs", "output_meta", "retained", "hooks")
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -58,17 +58,11 @@ _ndarray = numpy.ndarray
 _generic = numpy.generic
 
 
-def as_array(x):
-    """numpy ufuncs on 0-d arrays return numpy scalars; the graph holds arrays only."""
-    if type(x) is not _ndarray and isinstance(x, _generic):
-        return numpy.asarray(x)
-    return x
-
-
-def _new_tensor(data, requires_grad, grad_fn, output_nr):
+def init_tensor(t, data, requires_grad, grad_fn, output_nr):
+    """Fill every slot of a new Tensor ``t``: the one place that knows a Tensor's fields
+    (``Tensor.__init__``, ``Tensor._wrap`` and the engine's outputs all come through here)."""
     if type(data) is not _ndarray and isinstance(data, _generic):
         data = numpy.asarray(data)
-    t = _Tensor.__new__(_Tensor)
     t.data = data
     t.grad = None
     t.requires_grad = requires_grad
@@ -76,6 +70,11 @@ def _new_tensor(data, requires_grad, grad_fn, output_nr):
     t._output_nr = output_nr
     t._version = 0
     t._retains_grad = False
+
+
+def _new_tensor(data, requires_grad, grad_fn, output_nr):
+    t = _Tensor.__new__(_Tensor)
+    init_tensor(t, data, requires_grad, grad_fn, output_nr)
     return t
 
 
@@ -120,6 +119,7 @@ def apply(cls, *inputs, **params):
         ctx.function = cls
         ctx.inputs = inputs
         ctx.retained = None
+        ctx.hooks = None
         ctx.epoch = _inplace_epoch[0]
         ctx.versions = tuple([t._version for t in inputs])
         if not hasattr(ctx, "saved_tensors"):
@@ -186,7 +186,12 @@ def backward(root, grad, retain_graph=False):
     top = root.grad_fn
     if top is None:
         if root.requires_grad:
+            hooked = id(root) in _leaf_hooks
+            if hooked:
+                grad = _run_leaf_pre_hooks(root, grad)
             _accumulate_leaf(root, grad, {id(grad)})
+            if hooked:
+                _run_post_accumulate_hooks(root)
         return
     # Pass 1: count, for every node reachable from the root, the edges that will feed it.
     pending = {top: 0}
@@ -207,6 +212,8 @@ def backward(root, grad, retain_graph=False):
                 else:
                     pending[f] = 1
                     stack.append(f)
+    # Hooked leaves wait for all their edges, so that their hooks see the summed gradient once.
+    waiting = _count_hooked_leaf_edges(pending) if _leaf_hooks else None
     # Pass 2: run the nodes whose consumers are all done.
     grads = {top: [grad] if top.n_outputs == 1 else
              [grad if i == root._output_nr else None for i in range(top.n_outputs)]}
@@ -219,6 +226,8 @@ def backward(root, grad, retain_graph=False):
         outs = grads.pop(node, None)
         in_grads = None
         if outs is not None:
+            if node.hooks is not None:
+                _run_node_hooks(node, outs)
             if node.n_outputs > 1:
                 outs = [g if g is not None else _zeros_for(node.output_meta[i])
                         for i, g in enumerate(outs)]
@@ -245,7 +254,9 @@ def backward(root, grad, retain_graph=False):
                     g = g.astype(t.data.dtype)
             f = t.grad_fn
             if f is None:
-                if g is not None and t.requires_grad:
+                if waiting is not None and t in waiting:
+                    _hooked_leaf_edge(t, g, waiting, handed)
+                elif g is not None and t.requires_grad:
                     _accumulate_leaf(t, g, handed)
                 continue
             if g is not None:
@@ -277,3 +288,134 @@ def retain_grad(t):
     if node.retained is None:
         node.retained = []
     node.retained.append((weakref.ref(t), t._output_nr))
+
+
+# ------------------------------------------------------------------------------------- hooks
+# Gradient hooks as in torch: ``Tensor.register_hook(fn)`` calls ``fn(grad)`` with the gradient
+# of the tensor once it is complete (a returned Tensor replaces it);
+# ``register_post_accumulate_grad_hook(fn)`` calls ``fn(leaf)`` after ``leaf.grad`` is updated.
+# A non-leaf's hooks live on its node, keyed by output index; a leaf's live in ``_leaf_hooks``
+# (the leaf has no node). Without hooks the backward loop pays one ``is not None`` per node and
+# per leaf edge, and nothing per recorded op beyond ``ctx.hooks = None``.
+# Keyed by id: a WeakKeyDictionary would compare Tensors with their elementwise ``__eq__``.
+# id(leaf) -> (pre hooks, post hooks, weak reference whose callback drops the entry)
+_leaf_hooks = {}
+_hook_keys = [0]
+
+
+class RemovableHandle:
+    """Returned by the hook registrations; ``remove()`` unregisters the hook (idempotent)."""
+
+    __slots__ = ("_table_ref", "_key")
+
+    def __init__(self, table, key):
+        self._table_ref = weakref.ref(table)
+        self._key = key
+
+    def remove(self):
+        table = self._table_ref()
+        if table is not None:
+            table.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+class _HookTable(dict):
+    """A dict of hooks that a weak reference can point to (plain dicts cannot)."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _add_hook(table, fn):
+    if not callable(fn):
+        raise TypeError(f"register_hook: expected a callable, got {type(fn).__name__}")
+    _hook_keys[0] += 1
+    table[_hook_keys[0]] = fn
+    return RemovableHandle(table, _hook_keys[0])
+
+
+def register_hook(t, fn):
+    """``fn(grad) -> Tensor or None`` runs when the gradient of ``t`` has been computed."""
+    node = t.grad_fn
+    if node is None:
+        return _add_hook(_leaf_tables(t)[0], fn)
+    if node.hooks is None:
+        node.hooks = {}
+    table = node.hooks.get(t._output_nr)
+    if table is None:
+        table = node.hooks[t._output_nr] = _HookTable()
+    return _add_hook(table, fn)
+
+
+def register_post_accumulate_grad_hook(t, fn):
+    """``fn(t) -> None`` runs after the leaf ``t`` has accumulated its gradient into ``t.grad``."""
+    return _add_hook(_leaf_tables(t)[1], fn)
+
+
+def _leaf_tables(t):
+    key = id(t)
+    tables = _leaf_hooks.get(key)
+    if tables is None:
+        def forget(_, key=key):
+            _leaf_hooks.pop(key, None)
+        tables = _leaf_hooks[key] = (_HookTable(), _HookTable(), weakref.ref(t, forget))
+    return tables
+
+
+def _call_grad_hooks(table, g, what):
+    for fn in list(table.values()):
+        result = fn(_new_tensor(g, False, None, 0))
+        if result is not None:
+            new = result.data if isinstance(result, _Tensor) else result
+            if new.shape != g.shape or new.dtype != g.dtype:
+                raise RuntimeError(
+                    f"register_hook: hook {getattr(fn, '__name__', fn)!r} on {what} returned a "
+                    f"gradient of shape {new.shape} and dtype {new.dtype}; expected shape "
+                    f"{g.shape} and dtype {g.dtype}")
+            g = new
+    return g
+
+
+def _run_node_hooks(node, outs):
+    for k, table in node.hooks.items():
+        if table and outs[k] is not None:
+            outs[k] = _call_grad_hooks(table, outs[k], f"an output of {node.function.__name__}")
+
+
+def _run_leaf_pre_hooks(t, g):
+    table = _leaf_hooks[id(t)][0]
+    return _call_grad_hooks(table, g, "a leaf tensor") if table else g
+
+
+def _run_post_accumulate_hooks(t):
+    for fn in list(_leaf_hooks[id(t)][1].values()):
+        fn(t)
+
+
+def _count_hooked_leaf_edges(pending):
+    """For each hooked leaf in the graph, the number of edges that will bring it a gradient."""
+    waiting = {}
+    for node in pending:
+        for t in node.inputs:
+            if t.grad_fn is None and t.requires_grad and id(t) in _leaf_hooks:
+                entry = waiting.get(t)
+                waiting[t] = [1, None] if entry is None else [entry[0] + 1, None]
+    return waiting or None
+
+
+def _hooked_leaf_edge(t, g, waiting, handed):
+    """One edge of a hooked leaf arrived: sum it; on the last one run the hooks and accumulate."""
+    entry = waiting[t]
+    if g is not None:
+        if g.shape != t.data.shape:
+            g = unbroadcast(g, t.data.shape)
+        entry[1] = g if entry[1] is None else entry[1] + g
+    entry[0] -= 1
+    if entry[0] == 0 and entry[1] is not None:
+        _accumulate_leaf(t, _run_leaf_pre_hooks(t, entry[1]), handed)
+        _run_post_accumulate_hooks(t)

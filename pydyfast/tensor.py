@@ -41,13 +41,8 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        self.data = dtypes.as_array(data, dtype, requires_grad, device)
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.grad_fn = None
-        self._output_nr = 0
-        self._version = 0
-        self._retains_grad = False
+        _engine.init_tensor(self, dtypes.as_array(data, dtype, requires_grad, device),
+                            bool(requires_grad), None, 0)
 
     # ----------------------------------------------------------------- metadata
     @property
@@ -185,13 +180,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad=False):
         """Wrap an array without copying or checking (library-internal)."""
         t = cls.__new__(cls)
-        t.data = _engine.as_array(data)
-        t.grad = None
-        t.requires_grad = requires_grad
-        t.grad_fn = None
-        t._output_nr = 0
-        t._version = 0
-        t._retains_grad = False
+        _engine.init_tensor(t, data, requires_grad, None, 0)
         return t
 
     # ------------------------------------------------------------ autograd
@@ -213,6 +202,27 @@ class Tensor:
             _engine.retain_grad(self)
             self._retains_grad = True
         return self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient of this tensor is computed in backward.
+
+        The hook may return a Tensor of the same shape and dtype that replaces the gradient
+        (for a leaf, before it is accumulated into ``.grad``). Returns a handle with ``remove()``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook(): cannot register a hook on a tensor that does "
+                               "not require grad")
+        return _engine.register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` after backward has accumulated this leaf's gradient into ``.grad``.
+
+        Returns a handle with ``remove()``. Only leaf tensors that require grad accept one.
+        """
+        if not self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook(): only leaf tensors that "
+                               "require grad accept a post-accumulate-grad hook")
+        return _engine.register_post_accumulate_grad_hook(self, hook)
 
     def zero_grad(self):
         """Reset ``.grad`` to None (PyDyNet's Tensor.zero_grad)."""

@@ -3,6 +3,7 @@ import numpy as np
 
 from .backend import engine as _engine
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S
+from .ops import softmax as SM
 from .tensor import Tensor
 
 
@@ -75,6 +76,8 @@ _bindings = {
     "permute": S.permute, "swapaxes": S.swapaxes, "squeeze": S.squeeze,
     "unsqueeze": S.unsqueeze, "expand": S.expand, "broadcast_to": S.broadcast_to,
     "split": S.split,
+    "softmax": lambda self, dim=-1: SM.softmax(self, dim),
+    "log_softmax": lambda self, dim=-1: SM.log_softmax(self, dim),
     "eq": _compare(np.equal, "eq"), "ne": _compare(np.not_equal, "ne"),
     "lt": _compare(np.less, "lt"), "le": _compare(np.less_equal, "le"),
     "gt": _compare(np.greater, "gt"), "ge": _compare(np.greater_equal, "ge"),

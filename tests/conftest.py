@@ -49,3 +49,16 @@ def _seed():
 
 
 LLAMA_DATA = os.environ.get("PYDYFAST_LLAMA_DATA")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line saying what was skipped and why, grouped by reason (without -rs too)."""
+    reasons = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.write_line("skipped: " + "; ".join(
+            f"{n} ({reason})" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])))

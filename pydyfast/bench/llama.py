@@ -8,7 +8,7 @@ float32) in three implementations, each in its own process:
 - numpy: the plain float32 NumPy loop below (KV cache, heads vectorised), the baseline;
 - torch: the same loop in PyTorch under ``no_grad`` with a KV cache, when PyTorch is installed.
 
-Run from the repository root (the ``llama`` package sits there). The figure is the median over
+Runs from any folder (``llama/`` installs as ``pydyfast.llama``). The figure is the median over
 the timed generations after one warm-up generation. ``--threads N`` gives every framework the
 same N BLAS/OpenMP threads (on a busy shared machine, spinning OpenMP threads of PyTorch can lose
 10x; one thread each is then the fair comparison).
@@ -104,7 +104,7 @@ def _torch_decoder(config, weights):
 def _pydyfast_decoder(config, weights):
     import numpy as np
 
-    from llama.model import Llama
+    from pydyfast.llama.model import Llama
     model = Llama(config, weights)
 
     def run(tokens):
@@ -117,7 +117,7 @@ def _pydyfast_decoder(config, weights):
 def _worker(framework, tokens, repeat):
     import numpy as np
 
-    from llama.model import LlamaConfig, random_weights
+    from pydyfast.llama.model import LlamaConfig, random_weights
     config = LlamaConfig()  # stories15M
     weights = random_weights(config, seed=0)
     decoder = {"pydyfast": _pydyfast_decoder, "numpy": _numpy_decoder,

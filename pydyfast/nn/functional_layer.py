@@ -2,10 +2,12 @@
 batch_norm and group_norm (PyTorch's signatures)."""
 import numpy as np
 
-from ..autograd import Function
 from ..backend import array_module
 from ..creation import generator
+from ..ops.dropout import Dropout
+from ..ops.embedding import Embedding
 from ..ops.linalg import matmul
+from ..ops.norm import normalize_rows
 from ..tensor import Tensor
 
 __all__ = ["linear", "bilinear", "embedding", "dropout", "one_hot", "batch_norm", "group_norm"]
@@ -30,12 +32,7 @@ def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
                          f"weight (out_features, in_features)")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape}, expected ({weight.shape[0]},)")
-    if input.ndim > 2:  # one GEMM over all leading axes, not one per batch entry (and the
-        # weight gradient then is one GEMM too, instead of a stack of them summed)
-        y = matmul(input.reshape(-1, input.shape[-1]), weight.T)
-        y = y.reshape(*input.shape[:-1], weight.shape[0])
-    else:
-        y = matmul(input, weight.T)
+    y = matmul(input, weight.T)  # N-d input: one GEMM over the flattened rows (ops/linalg.py)
     return y if bias is None else y + bias
 
 
@@ -54,25 +51,6 @@ def bilinear(input1, input2, weight, bias=None):
     t = matmul(input1.reshape(-1, in1), weight.permute(1, 0, 2).reshape(in1, out * in2))
     y = (t.reshape(*input1.shape[:-1], out, in2) * input2.unsqueeze(-2)).sum(axis=-1)
     return y if bias is None else y + bias
-
-
-class Embedding(Function):
-    """Rows of ``weight`` picked by integer ``indices``; backward scatter-adds into the rows
-    (repeated indices accumulate) and leaves the padding row without gradient."""
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        ctx.indices, ctx.padding_idx, ctx.weight_shape = indices, padding_idx, weight.shape
-        return weight[indices]
-
-    @staticmethod
-    def backward(ctx, gy):
-        xp = array_module(gy)
-        g = xp.zeros(ctx.weight_shape, gy.dtype)
-        xp.add.at(g, ctx.indices.reshape(-1), gy.reshape(-1, ctx.weight_shape[1]))
-        if ctx.padding_idx is not None:
-            g[ctx.padding_idx] = 0
-        return g
 
 
 def embedding(input, weight, padding_idx=None):  # noqa: A002
@@ -96,19 +74,6 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
     if type(idx) is not type(weight.data):
         idx = xp.asarray(idx)
     return Embedding.apply(weight, indices=idx, padding_idx=padding_idx)
-
-
-class Dropout(Function):
-    """y = x * mask, with mask in {0, 1/(1-p)}; backward reuses the mask."""
-
-    @staticmethod
-    def forward(ctx, x, mask):
-        ctx.mask = mask
-        return x * mask
-
-    @staticmethod
-    def backward(ctx, gy):
-        return gy * ctx.mask
 
 
 def dropout(input, p=0.5, training=True):  # noqa: A002
@@ -143,96 +108,15 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._wrap(xp.eye(num_classes, dtype=np.int64)[idx])
 
 
-class Normalize(Function):
-    """xhat = (x - mean) * invstd with the statistics of ``axes`` given (computed by the caller,
-    which also needs them for running statistics).
-
-    Backward, with m elements per statistic:
-    dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) over ``axes``."""
-
-    @staticmethod
-    def forward(ctx, x, mean, invstd, axes):
-        xhat = (x - mean) * invstd
-        ctx.save_for_backward(xhat)
-        ctx.invstd, ctx.axes = invstd, axes
-        return xhat
-
-    @staticmethod
-    def backward(ctx, g):
-        (xhat,) = ctx.saved_tensors
-        axes = ctx.axes
-        return ctx.invstd * (g - g.mean(axis=axes, keepdims=True)
-                             - xhat * (g * xhat).mean(axis=axes, keepdims=True))
-
-
-def _normalize(x, axes, eps):
-    """Normalized ``x`` over ``axes`` (biased variance), and the batch mean and variance arrays."""
-    data = x.data
-    mean = data.mean(axis=axes, keepdims=True)
-    var = data.var(axis=axes, keepdims=True)
-    invstd = (1.0 / array_module(data).sqrt(var + eps)).astype(data.dtype)
-    return Normalize.apply(x, mean=mean, invstd=invstd, axes=axes), mean, var
-
-
-def _channel_sum(xp, a, b=None):
-    """Per-channel sum over (N, C, L) of a, or of a * b without the product array."""
-    return a.sum(axis=2).sum(axis=0) if b is None else xp.einsum("ncl,ncl->c", a, b)
-
-
-def _batch_stats(x3):
-    """Per-channel mean and biased variance of x3 (N, C, L): a two-pass variance, so no
-    cancellation for channels whose mean is large against their spread."""
-    xp = array_module(x3)
-    count = x3.shape[0] * x3.shape[2]
-    mean = _channel_sum(xp, x3) / count
-    centered = x3 - mean[:, None]
-    return mean, _channel_sum(xp, centered, centered) / count
-
-
-class BatchNormTrain(Function):
-    """Training-mode batch norm with the affine step fused, on x viewed as (N, C, L):
-    y = x * a + b with a = weight * invstd and b = bias - mean * a (per channel).
-
-    Backward, with m = N * L, S_g = sum g and S_gx = sum g * xhat per channel:
-    dx = a * (g - S_g / m - xhat * S_gx / m), dweight = S_gx, dbias = S_g; written as
-    g * a + x * k2 + k3 with per-channel k2, k3, so no xhat array is kept or built."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, mean, invstd):
-        n, c = x.shape[:2]
-        x3 = x.reshape(n, c, -1)
-        a = weight * invstd
-        y = x3 * a[:, None] + (bias - mean * a)[:, None]
-        ctx.save_for_backward(x3, weight)
-        ctx.mean, ctx.invstd, ctx.shape = mean, invstd, x.shape
-        return y.reshape(x.shape)
-
-    @staticmethod
-    def backward(ctx, g):
-        x3, weight = ctx.saved_tensors
-        xp = array_module(g)
-        mean, invstd = ctx.mean, ctx.invstd
-        g3 = g.reshape(x3.shape)
-        count = x3.shape[0] * x3.shape[2]
-        sum_g = _channel_sum(xp, g3)
-        # centred before the product: sum g x - mean sum g would cancel when |mean| >> std
-        sum_gxhat = _channel_sum(xp, g3, x3 - mean[:, None]) * invstd
-        a = weight * invstd
-        k2 = -a * invstd * sum_gxhat / count
-        k3 = -a * sum_g / count - k2 * mean
-        gx = g3 * a[:, None] + x3 * k2[:, None] + k3[:, None]
-        return gx.reshape(ctx.shape), sum_gxhat, sum_g
-
-
 def _channel_shape(x):
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def _or_constant(param, value, c, like):
-    """``param``, or a constant (C,) Tensor of ``value`` that needs no grad."""
-    if param is not None:
-        return param
-    return Tensor._wrap(array_module(like).full(c, value, dtype=like.dtype))
+def _update_running(running, batch, momentum):
+    """running = (1 - momentum) running + momentum batch, in place (no-op without a buffer)."""
+    if running is not None:
+        running.data *= 1 - momentum
+        running.data += (momentum * batch).astype(running.data.dtype)
 
 
 def _affine(y, weight, bias, shape):
@@ -268,19 +152,18 @@ def batch_norm(input, running_mean, running_var, weight=None,  # noqa: A002
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {input.shape}")
-        data = input.data
-        mean, var = _batch_stats(data.reshape(data.shape[0], c, -1))
-        invstd = (1.0 / array_module(data).sqrt(var + eps)).astype(data.dtype)
-        if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += (momentum * mean).astype(running_mean.data.dtype)
-        if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1) * var).astype(
-                running_var.data.dtype)
-        return BatchNormTrain.apply(input, _or_constant(weight, 1, c, data),
-                                    _or_constant(bias, 0, c, data),
-                                    mean=mean.astype(data.dtype), invstd=invstd)
+        # channels as rows: (N, C, L) -> (C, N, L), normalised by the row kernel
+        n, length = input.shape[0], count // input.shape[0]
+        rows = input.reshape(n, c, length).permute(1, 0, 2)
+        stats = []
+        y = normalize_rows(rows.reshape(c, count), eps, stats)
+        y = y.reshape(c, n, length).permute(1, 0, 2).reshape(input.shape)
+        if running_mean is not None or running_var is not None:
+            mean, rstd = stats[0]
+            var = 1.0 / (rstd.astype(np.float64) ** 2) - eps  # biased batch variance
+            _update_running(running_mean, mean, momentum)
+            _update_running(running_var, var * (count / (count - 1)), momentum)
+        return _affine(y, weight, bias, shape)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: eval mode needs running_mean and running_var")
     data = input.data
@@ -301,6 +184,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A0
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != (c,):
             raise ValueError(f"group_norm: {name} of shape {t.shape}, expected ({c},)")
-    grouped = input.reshape(input.shape[0], num_groups, -1)
-    y, _, _ = _normalize(grouped, (2,), eps)
+    n = input.shape[0]
+    per_group = input.numel() // n // num_groups if n else 0
+    y = normalize_rows(input.reshape(n * num_groups, per_group), eps)
     return _affine(y.reshape(input.shape), weight, bias, _channel_shape(input))

@@ -5,12 +5,11 @@ Every loss takes ``reduction``: 'none' (elementwise, the input's shape), 'mean' 
 """
 import numpy as np
 
-from ..autograd import Function
-from ..backend import array_module
+from ..ops.activation import Softplus
 from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import constant, exp, log, where
+from ..ops.loss import BinaryCrossEntropy
 from ..tensor import Tensor
-from .functional_activation import Softplus
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div"]
@@ -69,28 +68,6 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
     if beta == 0:
         return _reduce(d, reduction)
     return _reduce(where((d < beta).data, d * d * (0.5 / beta), d - 0.5 * beta), reduction)
-
-
-class BinaryCrossEntropy(Function):
-    """l = -(t log p + (1 - t) log(1 - p)), logs clamped at -100 as in PyTorch, so p = 0 or 1
-    gives a finite loss; dl/dp = (p - t) / max(p (1 - p), 1e-12), dl/dt = log(1-p) - log(p)."""
-
-    @staticmethod
-    def forward(ctx, p, t):
-        xp = array_module(p)
-        with np.errstate(divide="ignore"):
-            log_p = xp.maximum(xp.log(p), -100)
-            log_q = xp.maximum(xp.log1p(-p), -100)
-        ctx.save_for_backward(p, t, log_p, log_q)
-        return -(t * log_p + (1 - t) * log_q)
-
-    @staticmethod
-    def backward(ctx, gy):
-        p, t, log_p, log_q = ctx.saved_tensors
-        xp = array_module(p)
-        need_p, need_t = ctx.needs_input_grad
-        gp = gy * (p - t) / xp.maximum(p * (1 - p), p.dtype.type(1e-12)) if need_p else None
-        return gp, (gy * (log_q - log_p) if need_t else None)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002

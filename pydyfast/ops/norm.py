@@ -72,10 +72,12 @@ class Norm(Function):
     Backward with h = gy * weight:
     gx = rstd * (h - mean(h) - xhat * mean(h * xhat)), gweight = sum_rows gy * xhat,
     gbias = sum_rows gy. Inputs: x, then weight and bias when given (flags say which).
+    ``stats``, when a list, receives (mean, rstd) of the rows: batch_norm's running statistics
+    come from the same pass instead of a second one over the input.
     """
 
     @staticmethod
-    def forward(ctx, x, *params, size, eps, center, has_weight, has_bias):
+    def forward(ctx, x, *params, size, eps, center, has_weight, has_bias, stats=None):
         xp = array_module(x)
         rows_view = xp.ascontiguousarray(x).reshape(-1, size)
         weight = params[0].reshape(-1) if has_weight else None
@@ -85,6 +87,8 @@ class Norm(Function):
             y, mean, rstd = dispatch(rows_view, weight, bias, eps=eps, ref=ref, native=kernel)
         else:
             y, mean, rstd = dispatch(rows_view, weight, eps=eps, ref=ref, native=kernel)
+        if stats is not None:
+            stats.append((mean, rstd))
         ctx.save_for_backward(rows_view, mean, rstd, weight)
         ctx.center, ctx.has_weight, ctx.has_bias = center, has_weight, has_bias
         ctx.shapes = (x.shape,) + tuple(p.shape for p in params)
@@ -107,6 +111,13 @@ class Norm(Function):
         if ctx.has_bias:
             grads.append(None if gb is None else gb.reshape(ctx.shapes[-1]))
         return tuple(grads)
+
+
+def normalize_rows(rows, eps, stats=None):
+    """(x - mean) * rstd of each row of ``rows`` (R, D), without affine parameters: the shared
+    kernel of group_norm (rows are sample groups) and batch_norm (rows are channels)."""
+    return Norm.apply(rows, size=rows.shape[-1], eps=float(eps), center=True, has_weight=False,
+                      has_bias=False, stats=stats)
 
 
 # ----------------------------------------------------------------------------- public API

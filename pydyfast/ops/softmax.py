@@ -370,14 +370,3 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return NLLLoss.apply(input, target=array_module(input.data).asarray(data), weight=w,
                          ignore_index=int(ignore_index), reduction=reduction)
 
-
-def _softmax_method(self, dim=-1):
-    return softmax(self, dim)
-
-
-def _log_softmax_method(self, dim=-1):
-    return log_softmax(self, dim)
-
-
-Tensor.softmax = _softmax_method
-Tensor.log_softmax = _log_softmax_method

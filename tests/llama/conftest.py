@@ -1,6 +1,7 @@
 """Fixtures of the llama tests: the real data folder, a small test shape, and an independent
 plain-PyTorch Llama forward (no cache, whole sequence, causal) as the oracle."""
 import os
+import struct
 
 import numpy as np
 import pytest
@@ -9,17 +10,47 @@ import torch
 from llama.model import LlamaConfig, random_weights
 
 DATA_VAR = "PYDYFAST_LLAMA_DATA"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BESIDE_CHECKOUT = os.path.join(os.path.dirname(ROOT), "shared", "llama")
+MISSING_DATA = (f"needs real llama2.c files: set {DATA_VAR} or put them in {BESIDE_CHECKOUT} "
+                f"(stories260K.bin, its greedy ids, tokenizer.bin, tokenizer.model)")
 
 
 @pytest.fixture(scope="session")
 def llama_data():
-    """The folder of ../shared/llama (stories260K.bin, tokenizer.bin, tokenizer.model)."""
+    """The folder of real llama2.c files (stories260K.bin, its run.c greedy ids, tokenizer.bin,
+    tokenizer.model): ``$PYDYFAST_LLAMA_DATA``, else ``../shared/llama`` beside the checkout."""
     path = os.environ.get(DATA_VAR)
-    if not path:
-        pytest.skip(f"{DATA_VAR} is not set (CI sets it to ../shared/llama)")
-    if not os.path.isdir(path):
+    if path and not os.path.isdir(path):
         pytest.fail(f"{DATA_VAR}={path} is not a folder")
+    path = path or BESIDE_CHECKOUT
+    if not os.path.isdir(path):
+        pytest.skip(MISSING_DATA)
     return path
+
+
+def write_llama2c_tokenizer(path, pieces, scores):
+    """Write a llama2.c ``tokenizer.bin``: int32 max length, then per piece float32 score,
+    int32 byte length and the bytes."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<i", max(len(p) for p in pieces)))
+        for piece, score in zip(pieces, scores):
+            f.write(struct.pack("<fi", score, len(piece)) + piece)
+    return path
+
+
+@pytest.fixture(scope="session")
+def toy_tokenizer_file(tmp_path_factory):
+    """A byte-level tokenizer.bin made here: <unk>, <s>, </s>, the 256 byte pieces, a few
+    merges, padded with unused pieces to the 32000 tokens of the stories15M shape."""
+    merges = [b" ", b"e", b"n", b"o", b"p", b"u", b" O", b"On", b"ce", b" u", b"up", b"on",
+              b" Once", b" upon", b"Once", b"upon", b"nce", b"pon"]
+    pieces = [b"<unk>", b"<s>", b"</s>"] + [b"<0x%02X>" % b for b in range(256)] + merges
+    scores = [0.0] * 259 + [-float(i) for i in range(len(merges))]
+    pieces += [b"<unused%d>" % i for i in range(32000 - len(pieces))]
+    scores += [-1e4] * (32000 - len(scores))
+    path = tmp_path_factory.mktemp("tokenizer") / "tokenizer.bin"
+    return str(write_llama2c_tokenizer(path, pieces, scores))
 
 
 @pytest.fixture

@@ -22,12 +22,35 @@ def test_without_checkpoint_says_where_to_get_it(tmp_path):
     assert "llama2.c" in proc.stderr and "--random-init" in proc.stderr
 
 
-def test_random_init_streams_and_reports(capsys, llama_data):
+def test_random_init_streams_and_reports(capsys, toy_tokenizer_file):
     rc = infer.main(["--random-init", "-n", "5", "--seed", "3", "--prompt", "Once upon",
-                     "--tokenizer", os.path.join(llama_data, "tokenizer.bin")])
+                     "--tokenizer", toy_tokenizer_file])
     out = capsys.readouterr().out
     assert rc == 0 and out.startswith("Once upon")
     assert re.search(r"\nToken count: 5, elapsed: [0-9.]+ s, [0-9.]+ tokens/s\n$", out)
+
+
+def test_random_init_without_tokenizer_says_why_it_prints_ids(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(infer, "HERE", str(tmp_path))  # no tokenizer.bin in the default place
+    rc = infer.main(["--random-init", "-n", "3", "--seed", "1"])
+    captured = capsys.readouterr()
+    assert rc == 0 and "no tokenizer" in captured.err and "printing token ids" in captured.err
+    assert len(captured.out.split("\n")[0].split()) == 3  # three ids, then the count line
+
+
+def test_prompt_without_tokenizer_stops_with_the_reason(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(infer, "HERE", str(tmp_path))
+    rc = infer.main(["--random-init", "-n", "3", "--prompt", "Once upon"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot encode --prompt" in err and "--tokenizer" in err
+
+
+def test_installed_entry_points_run_from_any_folder(tmp_path):
+    """``python -m pydyfast.llama`` works outside the checkout (llama/ installs as it)."""
+    proc = subprocess.run([sys.executable, "-m", "pydyfast.llama", "--random-init", "-n", "2"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Token count: 2" in proc.stdout
 
 
 def test_checkpoint_run_prints_ids_without_matching_tokenizer(capsys, llama_data):

@@ -49,8 +49,14 @@ def test_decode_of_sentencepiece_ids(tok, sp):
     assert tok.decode(sp.encode(text)) == text
 
 
+@pytest.fixture(scope="module")
+def toy_tok(toy_tokenizer_file):
+    return Llama2cTokenizer(toy_tokenizer_file)
+
+
 @pytest.mark.parametrize("prompt", ["", "Once upon"])
-def test_stream_pieces_add_up_to_decode(tok, prompt):
+def test_stream_pieces_add_up_to_decode(toy_tok, prompt):
+    tok = toy_tok
     prompt_ids = tok.encode(prompt, bos=True)
     new = tok.encode(" a time 🦙 his toy, 你好", bos=False)
     stream = TextStream(tok, prompt_ids)
@@ -59,8 +65,8 @@ def test_stream_pieces_add_up_to_decode(tok, prompt):
     assert "\ufffd" not in "".join(pieces)  # a split emoji comes out whole, once complete
 
 
-def test_truncated_tokenizer_file(tmp_path, llama_data):
-    data = open(os.path.join(llama_data, "tokenizer.bin"), "rb").read()
+def test_truncated_tokenizer_file(tmp_path, toy_tokenizer_file):
+    data = open(toy_tokenizer_file, "rb").read()
     (tmp_path / "t.bin").write_bytes(data[:1000])
     with pytest.raises(ValueError, match="truncated"):
         Llama2cTokenizer(tmp_path / "t.bin")
