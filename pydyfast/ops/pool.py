@@ -254,6 +254,11 @@ def _max_unpool(op, spatial, input, indices, kernel_size, stride, padding,  # no
     size = default if output_size is None else tuple(output_size)[-spatial:]
     if len(size) != spatial or min(size) < 1:
         raise ValueError(f"{op}: output_size {output_size!r} must give {spatial} positive sizes")
+    # PyTorch's bound: only sizes the pooling could have come from (within a stride)
+    for n, d, s in zip(size, default, stride[2 - spatial:]):
+        if not d - s < n < d + s:
+            raise ValueError(f"{op}: output_size {output_size!r} must lie strictly between "
+                             f"{d - s} and {d + s} along each axis (default {default})")
     plane = int(np.prod(size))
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
         raise ValueError(f"{op}: indices must lie in [0, {plane}) for output size {size}, got "
