@@ -46,8 +46,8 @@ class _ConvNd(Module):
         functional resolves them; 'same' with an even span pads one more zero on the right)."""
         if padding in ("valid", "same"):
             if self.transposed or (padding == "same" and any(s != 1 for s in self.stride)):
-                raise ValueError(f"{name}: padding={padding!r} needs a (non-transposed) "
-                                 f"convolution with stride 1, got stride {self.stride}")
+                raise ValueError(f"{name}: padding={padding!r} needs stride 1 and a "
+                                 f"non-transposed convolution, got stride {self.stride}")
             return padding
         return ntuple(name, "padding", padding, self.spatial, 0)
 
@@ -76,7 +76,7 @@ class _ConvNd(Module):
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode!r}"
+            s += f", padding_mode={self.padding_mode}"
         return s + ("" if self.bias is not None else ", bias=False")
 
 
