@@ -8,6 +8,7 @@ void init_softmax(py::module_& m);
 void init_norm(py::module_& m);
 void init_rnn(py::module_& m);
 void init_attention(py::module_& m);
+void init_resample(py::module_& m);
 }  // namespace pydyfast
 
 PYBIND11_MODULE(_C, m) {
@@ -39,4 +40,5 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_norm(m);
   pydyfast::init_rnn(m);
   pydyfast::init_attention(m);
+  pydyfast::init_resample(m);
 }

@@ -8,7 +8,7 @@ contract at the top of ``kernels/<family>.cu``.
 """
 import importlib
 
-FAMILIES = ("im2col", "pool", "softmax", "norm", "rnn", "attention")
+FAMILIES = ("im2col", "pool", "softmax", "norm", "rnn", "attention", "resample")
 _by_name = None
 
 

@@ -1,17 +1,16 @@
 """``interpolate``: nearest, nearest-exact, (bi/tri)linear and area resampling of (N, C, *spatial).
 
-Nearest and linear resampling are separable: each spatial axis in turn is gathered at the source
-positions PyTorch computes (``padding.take_along``, whose adjoint is a vectorised scatter-add),
-and linear modes blend the two neighbours with per-position weights. So the backward is the
-composite's, with no hand-written gradient; 'area' is adaptive average pooling.
+Nearest and linear resampling are separable: each spatial axis in turn is resampled at the
+source positions PyTorch computes, one tap (nearest) or two weighted neighbours (linear) per
+output, by ``padding.resample_along`` (a compiled kernel with its NumPy reference); 'area' is
+adaptive average pooling.
 """
 import math
 
 import numpy as np
 
-from ..backend import array_module
 from ..tensor import Tensor
-from .padding import take_along
+from .padding import resample_along
 from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 __all__ = ["interpolate"]
@@ -67,12 +66,6 @@ def _sizes(op, x, size, scale_factor, spatial):
     return sizes, [1.0 / f for f in factors]
 
 
-def _weights(x, w, axis):
-    """Per-position weights along ``axis`` as a constant Tensor that broadcasts over x."""
-    shape = (w.size,) + (1,) * (x.ndim - 1 - axis)
-    return Tensor._wrap(array_module(x.data).asarray(w.astype(x.dtype).reshape(shape)))
-
-
 def interpolate(input, size=None, scale_factor=None, mode="nearest",  # noqa: A002
                 align_corners=None, recompute_scale_factor=None):
     """Resample the spatial axes of input (N, C, L), (N, C, H, W) or (N, C, D, H, W), as
@@ -114,8 +107,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest",  # noqa: A0
         axis = 2 + k
         if mode in _LINEAR:
             lo, hi, w_lo, w_hi = _linear_taps(n, out, scale, bool(align_corners))
-            y = take_along(y, axis, lo) * _weights(y, w_lo, axis) \
-                + take_along(y, axis, hi) * _weights(y, w_hi, axis)
+            y = resample_along(y, axis, np.stack([lo, hi]), np.stack([w_lo, w_hi]))
         else:
-            y = take_along(y, axis, _nearest_index(n, out, scale, mode == "nearest-exact"))
+            y = resample_along(y, axis, _nearest_index(n, out, scale, mode == "nearest-exact"))
     return y

@@ -1,16 +1,17 @@
-"""Padding (``pad``: constant, reflect, replicate, circular) and the gather along one axis that
-the index-based modes and the resampling ops (``interpolate``) share.
+"""Padding (``pad``: constant, reflect, replicate, circular) and the resampling along one axis
+that the index-based modes and ``interpolate`` share.
 
 Reflect, replicate and circular padding map every output position of a padded axis to one input
-position, so each padded axis is one ``take`` along it; its adjoint sums the output gradient of
-all positions that read the same input (``_scatter_add_along``: a stable sort of the indices,
-then one ``add.reduceat``), all vectorised, no Python loop over elements. Constant padding is a
-copy into a filled array (negative widths crop, as in PyTorch).
+position, so each padded axis is one ``resample_along`` (K = 1 tap of weight 1); linear
+interpolation is the same with K = 2 weighted taps. Its kernel is ``pydyfast._C.resample_fwd``
+/ ``resample_bwd`` (csrc/resample.cpp) on x viewed as (outer, n, inner), with the NumPy
+references below; the backward sums the gradient of all outputs that read one input. Constant
+padding is a copy into a filled array (negative widths crop, as in PyTorch).
 """
 import numpy as np
 
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, dispatch
 from ..tensor import Tensor
 
 __all__ = ["pad"]
@@ -18,48 +19,60 @@ __all__ = ["pad"]
 _MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def gather_plan(index):
-    """What the adjoint of ``take(x, index, axis)`` needs, computed once on the host: the order
-    that groups equal indices, where each group starts, and the input position of each group."""
-    index = np.asarray(index, dtype=np.int64)
-    order = np.argsort(index, kind="stable")
-    sorted_index = index[order]
-    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]]) \
-        if index.size else np.zeros(0, np.int64)
-    return order, starts, sorted_index[starts]
+def _resample_ref(xp, x, index, weight):
+    y = weight[0][None, :, None] * x[:, index[0], :]
+    for k in range(1, index.shape[0]):
+        y += weight[k][None, :, None] * x[:, index[k], :]
+    return y
 
 
-def _scatter_add_along(xp, g, axis, size, plan):
-    """gx with gx[..., i, ...] = sum of g[..., o, ...] over the o whose index is i (along axis)."""
-    order, starts, targets = plan
-    shape = g.shape[:axis] + (size,) + g.shape[axis + 1:]
-    gx = xp.zeros(shape, dtype=g.dtype)
-    if order.size == 0:
+def _resample_bwd_ref(xp, gy, index, weight, size):
+    """Scatter-add by sorting: outputs reading one input become a run, summed by reduceat."""
+    outer, m, inner = gy.shape
+    gx = xp.zeros((outer, size, inner), dtype=gy.dtype)
+    if m == 0:
         return gx
-    grouped = xp.take(g, xp.asarray(order), axis=axis)
-    sums = xp.add.reduceat(grouped, xp.asarray(starts), axis=axis)
-    gx[(slice(None),) * axis + (xp.asarray(targets),)] = sums
+    for k in range(index.shape[0]):
+        order = xp.argsort(index[k], kind="stable")
+        targets = index[k][order]
+        starts = xp.flatnonzero(xp.concatenate([xp.ones(1, bool), targets[1:] != targets[:-1]]))
+        contributions = gy[:, order, :] * weight[k][order][None, :, None]
+        gx[:, targets[starts], :] += xp.add.reduceat(contributions, starts, axis=1)
     return gx
 
 
-class TakeAlong(Function):
-    """y = take(x, index, axis): output position o of ``axis`` reads input position index[o]."""
+class Resample(Function):
+    """y[..., j, ...] = sum_k weight[k, j] x[..., index[k, j], ...] along ``axis``."""
 
     @staticmethod
-    def forward(ctx, x, *, axis, index, plan):
-        ctx.axis, ctx.size, ctx.plan = axis, x.shape[axis], plan
+    def forward(ctx, x, *, axis, index, weight):
         xp = array_module(x)
-        return xp.take(x, xp.asarray(index), axis=axis)
+        lead, n, trail = x.shape[:axis], x.shape[axis], x.shape[axis + 1:]
+        x3 = x.reshape(int(np.prod(lead)), n, int(np.prod(trail)))
+        index, weight = xp.asarray(index), xp.asarray(weight, dtype=x.dtype)
+        y = dispatch(x3, index, weight, ref=_resample_ref, native="resample_fwd",
+                     cuda=("resample", "resample_fwd"))
+        ctx.index, ctx.weight, ctx.shape, ctx.axis = index, weight, x.shape, axis
+        return y.reshape(lead + (index.shape[1],) + trail)
 
     @staticmethod
     def backward(ctx, gy):
-        return _scatter_add_along(array_module(gy), gy, ctx.axis, ctx.size, ctx.plan)
+        axis, shape = ctx.axis, ctx.shape
+        outer, inner = int(np.prod(shape[:axis])), int(np.prod(shape[axis + 1:]))
+        g3 = gy.reshape(outer, gy.shape[axis], inner)
+        gx = dispatch(g3, ctx.index, ctx.weight, ref=_resample_bwd_ref, native="resample_bwd",
+                      cuda=("resample", "resample_bwd"),
+                      size=shape[axis])
+        return gx.reshape(shape)
 
 
-def take_along(x, axis, index):
-    """``x`` gathered along ``axis`` by the host integer array ``index`` (differentiable)."""
-    index = np.asarray(index, dtype=np.int64)
-    return TakeAlong.apply(x, axis=axis, index=index, plan=gather_plan(index))
+def resample_along(x, axis, index, weight=None):
+    """Output position j of ``axis`` = sum_k weight[k][j] x[index[k][j]] (differentiable in x).
+
+    index: host integers (m,) or (K, m); weight: the same shape, or None for ones."""
+    index = np.atleast_2d(np.asarray(index, dtype=np.int64))
+    weight = np.ones(index.shape) if weight is None else np.atleast_2d(np.asarray(weight))
+    return Resample.apply(x, axis=axis, index=index, weight=weight)
 
 
 class ConstantPad(Function):
@@ -154,5 +167,5 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002  (PyTorch's argu
                              f"must be at most {limit}, on a non-empty dimension, and leave a "
                              f"non-empty output (negative widths crop)")
         if before or after:
-            y = take_along(y, axis, _pad_index(mode, n, before, after))
+            y = resample_along(y, axis, _pad_index(mode, n, before, after))
     return y

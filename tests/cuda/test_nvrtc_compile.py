@@ -17,7 +17,7 @@ nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="NVRTC compile check n
 REPO = Path(__file__).resolve().parents[2]
 KERNELS = REPO / "kernels"
 CU_FILES = sorted(KERNELS.glob("*.cu"))
-FAMILIES = ["im2col", "pool", "softmax", "norm", "rnn", "attention"]
+FAMILIES = ["im2col", "pool", "softmax", "norm", "rnn", "attention", "resample"]
 ARCH = b"--gpu-architecture=compute_80"  # Ampere: the oldest GPU the kernels are meant for
 
 

@@ -1,5 +1,6 @@
 """F.interpolate against PyTorch: every mode, size and scale_factor, align_corners both ways,
-1-, 2- and 3-D, down- and upsampling, forward and backward in both dtypes; bad arguments."""
+1-, 2- and 3-D, down- and upsampling, forward and backward in both dtypes, on the compiled
+resampling kernel and on its NumPy reference; bad arguments."""
 import numpy as np
 import pytest
 
@@ -34,7 +35,7 @@ TABLE += [
 
 
 @pytest.mark.parametrize("case,dtype", case_params(TABLE))
-def test_interpolate_matches_torch(case, dtype):
+def test_interpolate_matches_torch(case, dtype, kernels):
     check(case, dtype)
 
 

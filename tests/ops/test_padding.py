@@ -1,12 +1,12 @@
-"""F.pad in every mode against PyTorch (forward and backward, both dtypes, edge shapes) and the
-gather/scatter-add pair under it against a NumPy reference."""
+"""F.pad in every mode against PyTorch (forward and backward, both dtypes, edge shapes, both
+kernel paths) and the resampling kernel under it against a plain NumPy loop."""
 import numpy as np
 import pytest
 
 import pydyfast as pdf
 import pydyfast.nn.functional as F
 from op_table import Case, case_params, check
-from pydyfast.ops.padding import take_along
+from pydyfast.ops.padding import resample_along
 
 TABLE = [
     Case("F.pad", [(2, 3, 4)], args=((1, 2),)),
@@ -33,27 +33,51 @@ TABLE.append(Case("F.pad", [(2, 3, 2)], args=((5, 4),), kwargs={"mode": "replica
 
 
 @pytest.mark.parametrize("case,dtype", case_params(TABLE))
-def test_pad_matches_torch(case, dtype):
+def test_pad_matches_torch(case, dtype, kernels):
     check(case, dtype)
 
 
-def _scatter_add_reference(g, axis, index, size):
-    gx = np.zeros(g.shape[:axis] + (size,) + g.shape[axis + 1:], g.dtype)
-    np.add.at(np.moveaxis(gx, axis, 0), index, np.moveaxis(g, axis, 0))
-    return gx
+def _resample_loops(x, axis, index, weight):
+    """y and the matrix of d y / d x along ``axis`` from plain loops: the oracle of both paths."""
+    n, m = x.shape[axis], index.shape[1]
+    matrix = np.zeros((m, n))
+    for k in range(index.shape[0]):
+        for j in range(m):
+            matrix[j, index[k, j]] += weight[k, j]
+    y = np.moveaxis(np.tensordot(matrix, np.moveaxis(x, axis, 0), axes=1), 0, axis)
+    return y, matrix
 
 
-@pytest.mark.parametrize("index", [[0, 0, 1, 3, 3, 3], [2, 0, 2, 1], [1], []], ids=str)
-def test_take_along_and_its_adjoint_match_numpy(index, dtype, rng):
-    x = rng.standard_normal((2, 4, 3)).astype(dtype)
+@pytest.mark.parametrize("index,weight", [
+    ([[0, 0, 1, 3, 3, 3]], None), ([[2, 0, 2, 1]], None), ([[1]], None), (np.zeros((1, 0)), None),
+    ([[0, 1, 1, 3], [1, 2, 2, 3]], [[0.25, 1.0, 0.5, 0.0], [0.75, 0.0, 0.5, 1.0]]),
+], ids=str)
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_resample_along_and_its_adjoint_match_loops(index, weight, axis, dtype, kernels, rng):
+    x = rng.standard_normal((4, 4, 4)).astype(dtype)
+    index = np.asarray(index, dtype=np.int64)
+    weights = np.ones(index.shape) if weight is None else np.asarray(weight)
     t = pdf.Tensor(x, requires_grad=True)
-    y = take_along(t, 1, np.array(index, dtype=np.int64))
-    np.testing.assert_array_equal(y.numpy(), np.take(x, index, axis=1))
+    y = resample_along(t, axis, index, weight)
+    expected, matrix = _resample_loops(x.astype(np.float64), axis, index, weights)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6, atol=1e-6)
     g = rng.standard_normal(y.shape).astype(dtype)
     y.backward(pdf.Tensor(g))
-    np.testing.assert_allclose(t.grad.numpy(), _scatter_add_reference(g, 1, index, 4),
-                               rtol=1e-6)
-    assert t.grad.dtype == dtype
+    gx = np.moveaxis(np.tensordot(matrix.T, np.moveaxis(g.astype(np.float64), axis, 0), axes=1),
+                     0, axis)
+    np.testing.assert_allclose(t.grad.numpy(), gx, rtol=1e-6, atol=1e-6)
+    assert y.dtype == dtype and t.grad.dtype == dtype
+
+
+def test_resample_kernels_reject_bad_indices():
+    from pydyfast import backend
+    if backend._C is None:
+        pytest.skip("pydyfast._C is not built")
+    x = np.zeros((2, 3, 1))
+    with pytest.raises(ValueError, match="resample_fwd: index 3 is out of range .* length 3"):
+        backend._C.resample_fwd(x, np.array([[0, 3]]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="resample_bwd: expected index and weight of one shape"):
+        backend._C.resample_bwd(x, np.array([[0, 1, 2]]), np.ones((2, 3)), 3)
 
 
 @pytest.mark.parametrize("args,kwargs,error,match", [
