@@ -138,8 +138,9 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002  (PyTorch's argu
     pad = (left_last, right_last, left_second_last, right_second_last, ...). 'constant' fills
     with ``value`` (0 by default; negative widths crop) on any number of dimensions;
     'reflect' mirrors without repeating the edge (width < size), 'replicate' repeats the edge
-    (any width), 'circular' wraps around (width <= size). The index modes pad 1 to 3 trailing dimensions of
-    a (batched or unbatched) input with at least one more leading dimension.
+    (any width), 'circular' wraps around (width <= size); negative widths crop first. The index
+    modes pad 1 to 3 trailing dimensions of a (batched or unbatched) input with at least one
+    more leading dimension.
     """
     op = f"pad(mode={mode!r})"
     if not isinstance(input, Tensor):

@@ -65,7 +65,8 @@ def test_conv_bad_arguments():
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="Conv1d: padding_mode must be one of"):
         nn.Conv1d(3, 4, 3, padding_mode="mirror")
-    with pytest.raises(ValueError, match=r"ConvTranspose2d: padding_mode must be one of \('zeros',\)"):
+    with pytest.raises(ValueError,
+                       match=r"ConvTranspose2d: padding_mode must be one of \('zeros',\)"):
         nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="conv2d"):
         nn.Conv2d(3, 4, 3)(pdf.zeros(1, 2, 5, 5))
