@@ -67,7 +67,7 @@ def _sizes(op, x, size, scale_factor, spatial):
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest",  # noqa: A002
-                align_corners=None, recompute_scale_factor=None):
+                align_corners=None, recompute_scale_factor=None, antialias=False):
     """Resample the spatial axes of input (N, C, L), (N, C, H, W) or (N, C, D, H, W), as
     ``torch.nn.functional.interpolate``.
 
@@ -75,13 +75,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest",  # noqa: A0
     'nearest': src = floor(dst * scale); 'nearest-exact': floor((dst + 0.5) * scale);
     'linear'/'bilinear'/'trilinear' (3-, 4-, 5-D): a blend of the neighbours of
     src = (dst + 0.5) * scale - 0.5, or dst (in - 1) / (out - 1) with ``align_corners``;
-    'area' (3-, 4-D): adaptive average pooling.
+    'area' (3-, 4-D): adaptive average pooling. ``antialias`` (a filter for downsampling) is
+    not implemented.
     """
     op = f"interpolate(mode={mode!r})"
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
     if mode not in _MODES:
         raise ValueError(f"interpolate: mode must be one of {_MODES}, got {mode!r}")
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not implemented")
     if input.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got {input.dtype}")
     spatial = input.ndim - 2

@@ -63,6 +63,11 @@ def test_interpolate_rejects_bad_arguments(shape, kwargs, error, match):
         F.interpolate(pdf.Tensor(np.zeros(shape, np.float32)), **kwargs)
 
 
+def test_interpolate_says_antialias_is_not_implemented():
+    with pytest.raises(NotImplementedError, match="antialias"):
+        F.interpolate(pdf.Tensor(np.zeros((1, 1, 4, 4))), size=2, mode="bilinear", antialias=True)
+
+
 def test_interpolate_rejects_integer_input():
     with pytest.raises(TypeError, match="floating-point"):
         F.interpolate(pdf.Tensor(np.zeros((1, 1, 2, 2), np.int64)), size=3)

@@ -62,7 +62,7 @@ class _ConvNd(Module):
         else:
             pairs = [(0, 0) if self.padding == "valid" else (p, p) for p in self.padding]
         flat = tuple(v for pair in reversed(pairs) for v in pair)
-        return F.pad(input, flat, mode=self.padding_mode), 0
+        return (F.pad(input, flat, mode=self.padding_mode) if any(flat) else input), 0
 
     def _forward(self, conv, input):  # noqa: A002
         x, padding = self._conv_input(input)
