@@ -37,32 +37,30 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, "bilinear", align_corners=True)
 
 
-class PixelShuffle(Module):
+class _Shuffle(Module):
+    """A pixel (un)shuffle by the integer factor named ``factor_name``."""
+
+    factor_name, function = None, None
+
+    def __init__(self, factor):
+        super().__init__()
+        setattr(self, self.factor_name, factor)
+
+    def forward(self, input):  # noqa: A002
+        return type(self).function(input, getattr(self, self.factor_name))
+
+    def extra_repr(self):
+        return f"{self.factor_name}={getattr(self, self.factor_name)}"
+
+
+class PixelShuffle(_Shuffle):
     """(*, C r^2, H, W) -> (*, C, H r, W r)."""
-
-    def __init__(self, upscale_factor):
-        super().__init__()
-        self.upscale_factor = upscale_factor
-
-    def forward(self, input):  # noqa: A002
-        return F.pixel_shuffle(input, self.upscale_factor)
-
-    def extra_repr(self):
-        return f"upscale_factor={self.upscale_factor}"
+    factor_name, function = "upscale_factor", staticmethod(F.pixel_shuffle)
 
 
-class PixelUnshuffle(Module):
+class PixelUnshuffle(_Shuffle):
     """(*, C, H r, W r) -> (*, C r^2, H, W)."""
-
-    def __init__(self, downscale_factor):
-        super().__init__()
-        self.downscale_factor = downscale_factor
-
-    def forward(self, input):  # noqa: A002
-        return F.pixel_unshuffle(input, self.downscale_factor)
-
-    def extra_repr(self):
-        return f"downscale_factor={self.downscale_factor}"
+    factor_name, function = "downscale_factor", staticmethod(F.pixel_unshuffle)
 
 
 class Unfold(Module):
