@@ -212,20 +212,20 @@ carray<T> decode_attention(carray<T> q, carray<T> k_cache, carray<T> v_cache, py
 
 template <typename T>
 void bind_attention(py::module_& m) {
-  m.def("rotary", &rotary<T>, py::arg("x"), py::arg("cos"), py::arg("sin"),
-        py::arg("interleaved"), py::arg("inverse"));
-  m.def("attention_softmax_fwd", &attention_softmax_fwd<T>, py::arg("scores"), py::arg("scale"),
-        py::arg("causal_rows"));
-  m.def("attention_softmax_bwd", &attention_softmax_bwd<T>, py::arg("p"), py::arg("gp"),
+  m.def("rotary", &rotary<T>, py::arg("x").noconvert(), py::arg("cos").noconvert(),
+        py::arg("sin").noconvert(), py::arg("interleaved"), py::arg("inverse"));
+  m.def("attention_softmax_fwd", &attention_softmax_fwd<T>, py::arg("scores").noconvert(),
+        py::arg("scale"), py::arg("causal_rows"));
+  m.def("attention_softmax_bwd", &attention_softmax_bwd<T>, py::arg("p").noconvert(),
+        py::arg("gp").noconvert(), py::arg("scale"));
+  m.def("decode_attention", &decode_attention<T>, py::arg("q").noconvert(),
+        py::arg("k_cache").noconvert(), py::arg("v_cache").noconvert(), py::arg("length"),
         py::arg("scale"));
-  m.def("decode_attention", &decode_attention<T>, py::arg("q"), py::arg("k_cache"),
-        py::arg("v_cache"), py::arg("length"), py::arg("scale"));
 }
 
 }  // namespace
 
 void init_attention(py::module_& m) {
-  // float first: pybind11 tries overloads in order, and must not convert float32 to double.
   bind_attention<float>(m);
   bind_attention<double>(m);
 }

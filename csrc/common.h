@@ -18,7 +18,12 @@ namespace py = pybind11;
 
 namespace pydyfast {
 
-// C-contiguous array of T; pybind11 copies a non-contiguous input once at the boundary.
+// C-contiguous array of T. Every binding marks its array arguments noconvert: backend.dispatch
+// hands over C-contiguous arrays (copying a strided one once, for every kernel and device
+// alike), and the op passes the dtype the kernel takes, so pybind11 never copies or casts here.
+// With no conversion pass, pybind11 picks the float or the double overload of a name by the
+// array's dtype, whatever order they were bound in; a strided or wrongly typed array reaching a
+// kernel directly is a TypeError, not a silent copy.
 template <typename T>
 using carray = py::array_t<T, py::array::c_style>;
 
@@ -81,11 +86,6 @@ inline std::int64_t checked_size(const char* op, std::initializer_list<std::int6
   }
   checked_mul(op, count, elem_bytes);
   return count;
-}
-
-template <typename T>
-carray<T> empty_like_shape(const std::vector<py::ssize_t>& shape) {
-  return carray<T>(shape);
 }
 
 }  // namespace pydyfast

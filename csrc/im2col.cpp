@@ -165,13 +165,13 @@ void init_im2col(py::module_& m) {
   const char* col2im_doc =
       "col2im(col, size, kernel, stride, padding, dilation) -> x (N, C, H, W) with (H, W) = "
       "size: the adjoint of im2col, overlapping windows summed.";
-  m.def("im2col", &im2col<float>, py::arg("x"), py::arg("kernel"), py::arg("stride"),
+  m.def("im2col", &im2col<float>, py::arg("x").noconvert(), py::arg("kernel"), py::arg("stride"),
         py::arg("padding"), py::arg("dilation"), im2col_doc);
-  m.def("im2col", &im2col<double>, py::arg("x"), py::arg("kernel"), py::arg("stride"),
+  m.def("im2col", &im2col<double>, py::arg("x").noconvert(), py::arg("kernel"), py::arg("stride"),
         py::arg("padding"), py::arg("dilation"), im2col_doc);
-  m.def("col2im", &col2im<float>, py::arg("col"), py::arg("size"), py::arg("kernel"),
+  m.def("col2im", &col2im<float>, py::arg("col").noconvert(), py::arg("size"), py::arg("kernel"),
         py::arg("stride"), py::arg("padding"), py::arg("dilation"), col2im_doc);
-  m.def("col2im", &col2im<double>, py::arg("col"), py::arg("size"), py::arg("kernel"),
+  m.def("col2im", &col2im<double>, py::arg("col").noconvert(), py::arg("size"), py::arg("kernel"),
         py::arg("stride"), py::arg("padding"), py::arg("dilation"), col2im_doc);
 }
 

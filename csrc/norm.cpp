@@ -179,8 +179,7 @@ py::tuple norm_backward(carray<T> gy, carray<T> x, carray<T> mean, carray<T> rst
   return py::make_tuple(gx, gw, gb);
 }
 
-// Float arguments are noconvert (the Python op passes C-contiguous arrays of one dtype), so
-// pybind11 picks the float or double overload by dtype and never casts one into the other.
+// Array arguments are noconvert (see carray in common.h).
 template <typename T>
 void bind(py::module_& m) {
   m.def("layer_norm_fwd", &norm_forward<T, true>, py::arg("x").noconvert(),

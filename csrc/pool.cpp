@@ -22,8 +22,8 @@ namespace pydyfast {
 namespace {
 
 using pair = std::array<py::ssize_t, 2>;
-using index_array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
-using scale_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using index_array = py::array_t<std::int64_t, py::array::c_style>;
+using scale_array = py::array_t<double, py::array::c_style>;
 
 template <typename T>
 std::pair<carray<T>, index_array> max_pool2d_fwd(carray<T> x, pair kernel, pair stride,
@@ -231,19 +231,24 @@ carray<T> avg_pool2d_bwd(carray<T> gy, pair size, index_array h_start, index_arr
 
 template <typename T>
 void bind(py::module_& m) {
-  m.def("max_pool2d_fwd", &max_pool2d_fwd<T>, py::arg("x"), py::arg("kernel"), py::arg("stride"),
-        py::arg("padding"), py::arg("dilation"), py::arg("out_size"),
+  // the window arrays of both average-pool directions (copies of one py::arg each)
+  const py::arg h_start = py::arg("h_start").noconvert(), h_end = py::arg("h_end").noconvert(),
+                h_scale = py::arg("h_scale").noconvert(), w_start = py::arg("w_start").noconvert(),
+                w_end = py::arg("w_end").noconvert(), w_scale = py::arg("w_scale").noconvert();
+  m.def("max_pool2d_fwd", &max_pool2d_fwd<T>, py::arg("x").noconvert(), py::arg("kernel"),
+        py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("out_size"),
         "max_pool2d_fwd(x, kernel, stride, padding, dilation, out_size) -> (y, argmax): "
         "x (N, C, H, W) -> y (N, C, OH, OW), argmax int64 flat index h*W + w per window.");
-  m.def("max_pool2d_bwd", &max_pool2d_bwd<T>, py::arg("gy"), py::arg("idx"), py::arg("size"),
+  m.def("max_pool2d_bwd", &max_pool2d_bwd<T>, py::arg("gy").noconvert(),
+        py::arg("idx").noconvert(), py::arg("size"),
         "max_pool2d_bwd(gy, idx, size) -> gx (N, C, H, W): gy scattered (added) to the argmax.");
-  m.def("avg_pool2d_fwd", &avg_pool2d_fwd<T>, py::arg("x"), py::arg("h_start"), py::arg("h_end"),
-        py::arg("h_scale"), py::arg("w_start"), py::arg("w_end"), py::arg("w_scale"),
+  m.def("avg_pool2d_fwd", &avg_pool2d_fwd<T>, py::arg("x").noconvert(), h_start, h_end, h_scale,
+        w_start, w_end, w_scale,
         "avg_pool2d_fwd(x, h_start, h_end, h_scale, w_start, w_end, w_scale) -> y: "
         "y[n,c,i,j] = h_scale[i] w_scale[j] sum(x[n,c,h_start[i]:h_end[i],w_start[j]:w_end[j]]).");
-  m.def("avg_pool2d_bwd", &avg_pool2d_bwd<T>, py::arg("gy"), py::arg("size"), py::arg("h_start"),
-        py::arg("h_end"), py::arg("h_scale"), py::arg("w_start"), py::arg("w_end"),
-        py::arg("w_scale"), "avg_pool2d_bwd(gy, size, ...windows) -> gx: adjoint of the forward.");
+  m.def("avg_pool2d_bwd", &avg_pool2d_bwd<T>, py::arg("gy").noconvert(), py::arg("size"), h_start,
+        h_end, h_scale, w_start, w_end, w_scale,
+        "avg_pool2d_bwd(gy, size, ...windows) -> gx: adjoint of the forward.");
 }
 
 }  // namespace

@@ -229,17 +229,19 @@ py::tuple lstm_gates_bwd(carray<T> saved, carray<T> c, carray<T> gh_out, carray<
 
 template <typename T>
 void bind_rnn(py::module_& m) {
-  m.def("gru_gates_fwd", &gru_gates_fwd<T>, py::arg("gi"), py::arg("gh"), py::arg("h"));
-  m.def("gru_gates_bwd", &gru_gates_bwd<T>, py::arg("saved"), py::arg("h"), py::arg("gy"));
-  m.def("lstm_gates_fwd", &lstm_gates_fwd<T>, py::arg("gi"), py::arg("gh"), py::arg("c"));
-  m.def("lstm_gates_bwd", &lstm_gates_bwd<T>, py::arg("saved"), py::arg("c"), py::arg("gh_out"),
-        py::arg("gc_out"));
+  m.def("gru_gates_fwd", &gru_gates_fwd<T>, py::arg("gi").noconvert(),
+        py::arg("gh").noconvert(), py::arg("h").noconvert());
+  m.def("gru_gates_bwd", &gru_gates_bwd<T>, py::arg("saved").noconvert(),
+        py::arg("h").noconvert(), py::arg("gy").noconvert());
+  m.def("lstm_gates_fwd", &lstm_gates_fwd<T>, py::arg("gi").noconvert(),
+        py::arg("gh").noconvert(), py::arg("c").noconvert());
+  m.def("lstm_gates_bwd", &lstm_gates_bwd<T>, py::arg("saved").noconvert(),
+        py::arg("c").noconvert(), py::arg("gh_out").noconvert(), py::arg("gc_out").noconvert());
 }
 
 }  // namespace
 
 void init_rnn(py::module_& m) {
-  // float first: pybind11 tries overloads in order, and must not convert float32 to double.
   bind_rnn<float>(m);
   bind_rnn<double>(m);
 }

@@ -251,8 +251,7 @@ carray<T> cross_entropy_backward(carray<T> logits, carray<std::int64_t> target,
   return gx;
 }
 
-// Float arguments are noconvert (the Python op passes C-contiguous arrays of one dtype), so
-// pybind11 picks the float or double overload by dtype and never casts one into the other.
+// Array arguments are noconvert (see carray in common.h).
 template <typename T>
 void bind(py::module_& m) {
   m.def("softmax_fwd", &softmax_forward<T, false>, py::arg("x").noconvert());
@@ -262,12 +261,12 @@ void bind(py::module_& m) {
   m.def("log_softmax_bwd", &softmax_backward<T, true>, py::arg("y").noconvert(),
         py::arg("gy").noconvert());
   m.def("cross_entropy_fwd", &cross_entropy_forward<T>, py::arg("logits").noconvert(),
-        py::arg("target"), py::arg("weight").noconvert(), py::arg("ignore_index"),
+        py::arg("target").noconvert(), py::arg("weight").noconvert(), py::arg("ignore_index"),
         py::arg("smoothing"));
   m.def("cross_entropy_bwd", &cross_entropy_backward<T>, py::arg("logits").noconvert(),
-        py::arg("target"), py::arg("row_max").noconvert(), py::arg("log_sum").noconvert(),
-        py::arg("a").noconvert(),
-        py::arg("b").noconvert(), py::arg("weight").noconvert());
+        py::arg("target").noconvert(), py::arg("row_max").noconvert(),
+        py::arg("log_sum").noconvert(), py::arg("a").noconvert(), py::arg("b").noconvert(),
+        py::arg("weight").noconvert());
 }
 
 }  // namespace

@@ -12,14 +12,10 @@
 // Reductions: without -ffast-math gcc does not reorder a floating-point sum, so a plain loop
 // never vectorises; `#pragma omp simd reduction(...)` gives it that permission for one loop
 // (active with -fopenmp; without OpenMP the pragma is ignored and the loop stays scalar).
+//
+// The selects in vexp (x < lo ? 0 : y) become SIMD blends only under -fno-trapping-math, which
+// CMakeLists.txt sets for every kernel (see PYDYFAST_OPT there).
 #pragma once
-// The selects in vexp (x < lo ? 0 : y) become SIMD blends only when gcc may evaluate both sides
-// of a floating-point comparison without caring about FP exception flags; with the default
-// -ftrapping-math every loop that calls vexp stays scalar ("control flow in loop"). No result
-// changes: infinities, nan and signed zeros keep their IEEE meaning (unlike -ffast-math).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
 #include <cstdint>
 #include <limits>
 

@@ -2,18 +2,22 @@
 // `centered` = 1: layer norm, xhat = (x - mean) * rstd, rstd = 1 / sqrt(var + eps);
 // `centered` = 0: RMS norm, xhat = x * rstd, rstd = 1 / sqrt(mean(x^2) + eps), mean stored as 0.
 //
+// Kernels are named after the csrc/norm.cpp function they implement (a part of it: `_<part>`):
+// layer_norm_fwd, rms_norm_fwd; layer_norm_bwd_input, rms_norm_bwd_input; layer_norm_bwd_params,
+// rms_norm_bwd_params. Each is a thin __global__ over one __device__ body with `centered` fixed.
+//
 // Grid/block contract (pydyfast/cuda_launch/norm.py):
-//   norm_fwd, norm_bwd_input: grid = (rows,), one block per row, blockDim.x a power of two in
+//   *_fwd, *_bwd_input: grid = (rows,), one block per row, blockDim.x a power of two in
 //     [32, 1024]; no dynamic shared memory.
-//   norm_bwd_params: block = (32, 8), grid = (ceil(n / 32), row_chunks); each block sums a strip of
+//   *_bwd_params: block = (32, 8), grid = (ceil(n / 32), row_chunks); each block sums a strip of
 //     32 columns over its rows and atomically adds into gw, gb (zeroed by the launcher).
 #include "common.cuh"
 
 // y = xhat * w + b; saves mean and rstd (rows,) for the backward. Two passes for the moments
 // (mean, then squared deviations): a one-pass E[x^2] - E[x]^2 cancels badly in float.
 template <typename T>
-__global__ void norm_fwd(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, i64 rows,
-                         i64 n, T eps, int centered) {
+__device__ void norm_fwd_row(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, i64 n,
+                             T eps, bool centered) {
   __shared__ T scratch[32];
   const i64 r = blockIdx.x;
   const T* xr = x + r * n;
@@ -39,8 +43,8 @@ __global__ void norm_fwd(const T* x, const T* w, const T* b, T* y, T* mean, T* r
 
 // gx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = gy * w (mean(g) dropped for RMS norm).
 template <typename T>
-__global__ void norm_bwd_input(const T* x, const T* gy, const T* w, const T* mean, const T* rstd,
-                               T* gx, i64 rows, i64 n, int centered) {
+__device__ void norm_bwd_input_row(const T* x, const T* gy, const T* w, const T* mean,
+                                   const T* rstd, T* gx, i64 n, bool centered) {
   __shared__ T scratch[32];
   const i64 r = blockIdx.x;
   const T* xr = x + r * n;
@@ -60,9 +64,10 @@ __global__ void norm_bwd_input(const T* x, const T* gy, const T* w, const T* mea
 }
 
 // gw[j] += sum_r gy[r, j] * xhat[r, j];  gb[j] += sum_r gy[r, j]  over this block's rows.
+// The same for both norms: RMS norm saved mean = 0.
 template <typename T>
-__global__ void norm_bwd_params(const T* x, const T* gy, const T* mean, const T* rstd, T* gw,
-                                T* gb, i64 rows, i64 n) {
+__device__ void norm_bwd_params_strip(const T* x, const T* gy, const T* mean, const T* rstd,
+                                      T* gw, T* gb, i64 rows, i64 n) {
   __shared__ T partial_w[8][33];  // 33: no bank conflicts when reading down a column
   __shared__ T partial_b[8][33];
   const i64 j = (i64)blockIdx.x * 32 + threadIdx.x;
@@ -86,4 +91,40 @@ __global__ void norm_bwd_params(const T* x, const T* gy, const T* mean, const T*
     atomicAdd(gw + j, sw);
     atomicAdd(gb + j, sb);
   }
+}
+
+template <typename T>
+__global__ void layer_norm_fwd(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
+                               i64 n, T eps) {
+  norm_fwd_row(x, w, b, y, mean, rstd, n, eps, true);
+}
+
+template <typename T>
+__global__ void rms_norm_fwd(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, i64 n,
+                             T eps) {
+  norm_fwd_row(x, w, b, y, mean, rstd, n, eps, false);
+}
+
+template <typename T>
+__global__ void layer_norm_bwd_input(const T* x, const T* gy, const T* w, const T* mean,
+                                     const T* rstd, T* gx, i64 n) {
+  norm_bwd_input_row(x, gy, w, mean, rstd, gx, n, true);
+}
+
+template <typename T>
+__global__ void rms_norm_bwd_input(const T* x, const T* gy, const T* w, const T* mean,
+                                   const T* rstd, T* gx, i64 n) {
+  norm_bwd_input_row(x, gy, w, mean, rstd, gx, n, false);
+}
+
+template <typename T>
+__global__ void layer_norm_bwd_params(const T* x, const T* gy, const T* mean, const T* rstd,
+                                      T* gw, T* gb, i64 rows, i64 n) {
+  norm_bwd_params_strip(x, gy, mean, rstd, gw, gb, rows, n);
+}
+
+template <typename T>
+__global__ void rms_norm_bwd_params(const T* x, const T* gy, const T* mean, const T* rstd, T* gw,
+                                    T* gb, i64 rows, i64 n) {
+  norm_bwd_params_strip(x, gy, mean, rstd, gw, gb, rows, n);
 }

@@ -20,7 +20,7 @@ struct PoolGeometry {
 // y = max over the window (padding counts as -inf); argmax = h * W + w of the maximum, the first
 // one on ties, as PyTorch.
 template <typename T>
-__global__ void max_pool_fwd(const T* x, T* y, i64* argmax, POOL_GEOMETRY_PARAMS) {
+__global__ void max_pool2d_fwd(const T* x, T* y, i64* argmax, POOL_GEOMETRY_PARAMS) {
   POOL_GEOMETRY;
   PDF_GRID_LOOP(i, g.N * g.C * g.OH * g.OW) {
     const i64 ow = i % g.OW, oh = (i / g.OW) % g.OH, nc = i / (g.OW * g.OH);
@@ -47,7 +47,7 @@ __global__ void max_pool_fwd(const T* x, T* y, i64* argmax, POOL_GEOMETRY_PARAMS
 }
 
 template <typename T>
-__global__ void max_pool_bwd(const T* gy, const i64* argmax, T* gx, i64 total, i64 plane_out,
+__global__ void max_pool2d_bwd(const T* gy, const i64* argmax, T* gx, i64 total, i64 plane_out,
                              i64 plane_in) {
   PDF_GRID_LOOP(i, total) {
     const i64 where = argmax[i];
@@ -63,7 +63,7 @@ __global__ void max_pool_bwd(const T* gy, const i64* argmax, T* gx, i64 total, i
       const T *w_scale, i64 planes, i64 H, i64 W, i64 OH, i64 OW
 
 template <typename T>
-__global__ void avg_pool_fwd(const T* x, T* y, AVG_WINDOW_PARAMS) {
+__global__ void avg_pool2d_fwd(const T* x, T* y, AVG_WINDOW_PARAMS) {
   PDF_GRID_LOOP(o, planes * OH * OW) {
     const i64 j = o % OW, i = (o / OW) % OH, nc = o / (OW * OH);
     const T* plane = x + nc * H * W;
@@ -77,7 +77,7 @@ __global__ void avg_pool_fwd(const T* x, T* y, AVG_WINDOW_PARAMS) {
 // The adjoint: each gy spread over its window with the same scale (windows may overlap, so
 // atomicAdd into gx, which the launcher zeroes).
 template <typename T>
-__global__ void avg_pool_bwd(const T* gy, T* gx, AVG_WINDOW_PARAMS) {
+__global__ void avg_pool2d_bwd(const T* gy, T* gx, AVG_WINDOW_PARAMS) {
   PDF_GRID_LOOP(o, planes * OH * OW) {
     const i64 j = o % OW, i = (o / OW) % OH, nc = o / (OW * OH);
     T* plane = gx + nc * H * W;

@@ -1,12 +1,16 @@
 // Softmax, log-softmax and the fused cross-entropy over the last axis of C-contiguous (rows, n),
 // with the arguments and results of csrc/softmax.cpp.
 //
+// Kernels are named after the csrc/softmax.cpp functions they implement: softmax_fwd,
+// log_softmax_fwd, softmax_bwd, log_softmax_bwd (thin __global__s over one __device__ body per
+// direction, `log` fixed), cross_entropy_fwd, cross_entropy_bwd.
+//
 // Grid/block contract (pydyfast/cuda_launch/softmax.py):
-//   softmax_fwd, softmax_bwd, cross_entropy_fwd: grid = (rows,), one block per row;
+//   (log_)softmax_fwd, (log_)softmax_bwd, cross_entropy_fwd: grid = (rows,), one block per row;
 //     blockDim.x = a power of two in [32, 1024] (cuda_kernels.row_block); no dynamic shared memory.
 //   cross_entropy_bwd: 1-D grid-stride loop over rows * n, any grid/block.
-// `log` selects log_softmax (1) or softmax (0). Rows are read from global memory once per pass
-// (max, sum, write); they stay in L2 for the rows that fit.
+// Rows are read from global memory once per pass (max, sum, write); they stay in L2 for the rows
+// that fit.
 #include "common.cuh"
 
 template <typename T>
@@ -24,7 +28,7 @@ __device__ void row_max_and_sum(const T* row, i64 n, T* scratch, T& mx, T& sum) 
 
 // y = exp(x - max) / sum  or  y = (x - max) - log(sum); a row of all -inf gives zeros (softmax).
 template <typename T>
-__global__ void softmax_fwd(const T* x, T* y, i64 rows, i64 n, int log) {
+__device__ void softmax_fwd_row(const T* x, T* y, i64 n, bool log) {
   __shared__ T scratch[32];
   const i64 r = blockIdx.x;
   const T* xr = x + r * n;
@@ -45,7 +49,7 @@ __global__ void softmax_fwd(const T* x, T* y, i64 rows, i64 n, int log) {
 
 // softmax: gx = y * (gy - sum(gy * y));  log_softmax: gx = gy - exp(y) * sum(gy).
 template <typename T>
-__global__ void softmax_bwd(const T* y, const T* gy, T* gx, i64 rows, i64 n, int log) {
+__device__ void softmax_bwd_row(const T* y, const T* gy, T* gx, i64 n, bool log) {
   __shared__ T scratch[32];
   const i64 r = blockIdx.x;
   const T* yr = y + r * n;
@@ -56,6 +60,26 @@ __global__ void softmax_bwd(const T* y, const T* gy, T* gx, i64 rows, i64 n, int
   s = block_sum(s, scratch);
   for (i64 j = threadIdx.x; j < n; j += blockDim.x)
     out[j] = log ? gr[j] - pdf_exp(yr[j]) * s : yr[j] * (gr[j] - s);
+}
+
+template <typename T>
+__global__ void softmax_fwd(const T* x, T* y, i64 n) {
+  softmax_fwd_row(x, y, n, false);
+}
+
+template <typename T>
+__global__ void log_softmax_fwd(const T* x, T* y, i64 n) {
+  softmax_fwd_row(x, y, n, true);
+}
+
+template <typename T>
+__global__ void softmax_bwd(const T* y, const T* gy, T* gx, i64 n) {
+  softmax_bwd_row(y, gy, gx, n, false);
+}
+
+template <typename T>
+__global__ void log_softmax_bwd(const T* y, const T* gy, T* gx, i64 n) {
+  softmax_bwd_row(y, gy, gx, n, true);
 }
 
 // Per-row parts of the cross-entropy of logits x (rows, n), class indices `target` (rows,) and

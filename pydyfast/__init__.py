@@ -6,13 +6,7 @@
 >>> x.grad
 tensor([2.    , 1.5   , 1.3333])
 """
-import pkgutil
-
-# Run from a source checkout (`python -m llama.infer` in the repository root), this folder shadows
-# the installed package; extending __path__ lets the compiled modules of the installed copy load.
-__path__ = pkgutil.extend_path(__path__, __name__)
-
-from . import backend, cuda, dtypes  # noqa: E402,F401
+from . import backend, cuda, dtypes  # noqa: F401
 from .tensor import Tensor
 from . import autograd, functional  # noqa: F401
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
@@ -29,7 +23,16 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
                          where)
 
+from .ops.special import erf  # noqa: F401
 from .serialization import load, save  # noqa: F401
+# torch's plumbing: Generator, sampling, memory formats, the bool/int dtype names
+from .random import Generator, default_generator, initial_seed, seed  # noqa: F401,E402
+from .creation import rand_like, randint_like, randn_like  # noqa: F401,E402
+from .ops.random import bernoulli, multinomial  # noqa: F401,E402
+from .tensor_plumbing import (channels_last, contiguous_format, memory_format,  # noqa: F401,E402
+                              preserve_format)
+from .dtypes import bool_ as bool, int32 as int  # noqa: F401,E402,A004
 from . import data, nn, optim, utils  # noqa: F401,E402
+from . import distributed  # noqa: F401,E402
 
 __version__ = "0.1.0"

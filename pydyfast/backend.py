@@ -4,24 +4,15 @@
 arrays to the CUDA launcher of the kernel family, and anything else (or everything, under
 ``PYDYFAST_KERNELS=numpy``) to the NumPy reference written beside the op.
 """
-import importlib
+import importlib.util
 import os
 import sys
 
 import numpy as np
 
-_REQUIRE_NATIVE = os.environ.get("PYDYFAST_REQUIRE_NATIVE", "") not in ("", "0")
+from . import compiled
 
-
-def _load(name):
-    try:
-        return importlib.import_module(name), None
-    except ImportError as exc:  # a build without a compiler: fall back to the references
-        if _REQUIRE_NATIVE:
-            raise ImportError(f"pydyfast: the compiled module {name} did not load ({exc}), and "
-                              f"PYDYFAST_REQUIRE_NATIVE=1 forbids the NumPy fallback. "
-                              f"Reinstall with `pip install .` and a C++ compiler.") from exc
-        return None, str(exc)
+_REQUIRE_NATIVE = compiled.REQUIRE_NATIVE
 
 
 def _tune_malloc():
@@ -51,9 +42,9 @@ _malloc_tuned = _tune_malloc()
 # busy-wait after each parallel region then steals the cores BLAS needs (measured: im2col + GEMM
 # 20 ms spinning, 13 ms passive). Read by libgomp when _C loads it; a user setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-_C, _C_error = _load("pydyfast._C")
+_C, _C_error = compiled.load("_C")
 # The autograd engine: engine.py compiled by Cython, or the same file run as Python.
-engine, _engine_error = _load("pydyfast._engine")
+engine, _engine_error = compiled.load("_engine")
 if engine is None:
     from . import engine
 
@@ -114,24 +105,25 @@ def get_num_threads():
 
 
 _NATIVE_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_cuda_launchers = {}
+# Every CUDA launcher by name, imported now: an import error in one is an error here, not a
+# family that silently falls back (the modules import cupy only when a launcher runs).
+from .cuda_launch import find as _cuda_launcher  # noqa: E402
 
 
-def _cuda_launcher(key):
-    """The launcher for ``(family, name)``, or for a C++ function name (launchers are named like
-    the ``_C`` functions they stand in for); None when there is none. Cached, misses included."""
-    if key in _cuda_launchers:
-        return _cuda_launchers[key]
+def _require_cuda_kernels():
+    """Under PYDYFAST_REQUIRE_NATIVE=1 with cupy installed, the .cu sources must be found now,
+    not at the first kernel launch."""
+    if not _REQUIRE_NATIVE or importlib.util.find_spec("cupy") is None:
+        return
+    from .cuda_kernels import kernel_dir
     try:
-        if isinstance(key, str):
-            from .cuda_launch import find
-            fn = find(key)
-        else:
-            fn = getattr(importlib.import_module(f"pydyfast.cuda_launch.{key[0]}"), key[1])
-    except (ImportError, AttributeError):
-        fn = None
-    _cuda_launchers[key] = fn
-    return fn
+        kernel_dir()
+    except FileNotFoundError as exc:
+        raise ImportError(f"pydyfast: {exc}, and PYDYFAST_REQUIRE_NATIVE=1 forbids running the "
+                          f"references on the GPU") from exc
+
+
+_require_cuda_kernels()
 
 
 def array_module(a):
@@ -143,25 +135,38 @@ def array_module(a):
     return cupy_module()
 
 
-def dispatch(*arrays, ref, native=None, cuda=None, **params):
+def _contiguous(xp, a):
+    """``a`` itself unless it is a strided array, which is copied to C order (0-d arrays and
+    non-arrays pass through)."""
+    flags = getattr(a, "flags", None)
+    if flags is None or flags.c_contiguous:
+        return a
+    return xp.ascontiguousarray(a)
+
+
+def dispatch(*arrays, ref, native=None, gpu=True, **params):
     """Run one kernel on the best implementation for ``arrays[0]``.
 
     ref: ``ref(xp, *arrays, **params)``, the NumPy/CuPy reference (fallback and oracle).
-    native: name of the function in ``pydyfast._C`` with the same arguments and results.
-    cuda: ``(family, name)`` of the launcher in ``pydyfast.cuda_launch.<family>``; by default
-        the launcher named like ``native``. ``PYDYFAST_KERNELS=numpy`` runs the reference on
-        both devices.
+    native: the kernel's name: the function of ``pydyfast._C`` for numpy float32/float64 and the
+        launcher of ``pydyfast.cuda_launch`` for cupy arrays, same arguments and results.
+    gpu: False when this call must run the reference on cupy arrays (the op knows when its
+        kernel does not apply, e.g. decode attention beyond the kernel's shared memory).
+    ``PYDYFAST_KERNELS=numpy`` runs the reference on both devices.
+
+    The compiled paths receive every array argument (positional or keyword) C-contiguous: a
+    strided one is copied here, once, so the kernels and launchers never copy or convert.
+    A missing launcher is a LookupError, never a silent reference run.
     """
     first = arrays[0]
     if type(first) is np.ndarray:
         if native is not None and _C is not None and _kernels == "native" \
                 and first.dtype in _NATIVE_DTYPES:
-            return getattr(_C, native)(*arrays, **params)
+            return getattr(_C, native)(*[_contiguous(np, a) for a in arrays],
+                                       **{k: _contiguous(np, v) for k, v in params.items()})
         return ref(np, *arrays, **params)
     xp = array_module(first)
-    if _kernels == "native" and first.dtype in _NATIVE_DTYPES and (cuda or native) is not None:
-        launcher = _cuda_launcher(cuda or native)
-        if launcher is not None:
-            return launcher(*[xp.ascontiguousarray(a) if hasattr(a, "dtype") else a
-                              for a in arrays], **params)
+    if gpu and native is not None and _kernels == "native" and first.dtype in _NATIVE_DTYPES:
+        return _cuda_launcher(native)(*[_contiguous(xp, a) for a in arrays],
+                                      **{k: _contiguous(xp, v) for k, v in params.items()})
     return ref(xp, *arrays, **params)

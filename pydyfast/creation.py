@@ -1,26 +1,28 @@
-"""Tensor factories (zeros, ones, rand, ...) and the global random generator (manual_seed)."""
+"""Tensor factories (zeros, ones, rand, ...) and seeding the global generator (manual_seed).
+
+The random factories take torch's ``generator=`` (a ``pydyfast.Generator``); see random.py.
+"""
 import numpy as np
 
 from . import dtypes
 from .cuda import Device
+from .random import default_generator, numpy_generator
 from .tensor import Tensor
-
-_rng = np.random.default_rng()
 
 
 def manual_seed(seed):
-    """Seed pydyfast's random numbers (rand, randn, init, dropout, shuffling) on every device."""
-    global _rng
-    _rng = np.random.default_rng(int(seed))
+    """Seed pydyfast's random numbers (rand, randn, init, dropout, shuffling) on every device;
+    returns the default ``Generator``, as torch does."""
+    default_generator.manual_seed(seed)
     from .cuda import is_available, cupy_module
     if is_available():
-        cupy_module().random.seed(int(seed))
-    return _rng
+        cupy_module().random.seed(default_generator.initial_seed() % (1 << 32))
+    return default_generator
 
 
 def generator():
-    """The numpy Generator behind pydyfast's random functions."""
-    return _rng
+    """The numpy Generator behind pydyfast's global random stream."""
+    return default_generator.numpy
 
 
 def _shape(shape):
@@ -125,34 +127,82 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(np.eye(n, m), dtype, device, requires_grad)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False):
+def rand(*shape, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1)."""
-    return _finish(_rng.random(_shape(shape)), dtype, device, requires_grad)
+    rng = numpy_generator(generator, "rand")
+    return _finish(rng.random(_shape(shape)), dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False):
+def randn(*shape, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples."""
-    return _finish(_rng.standard_normal(_shape(shape)), dtype, device, requires_grad)
+    rng = numpy_generator(generator, "randn")
+    return _finish(rng.standard_normal(_shape(shape)), dtype, device, requires_grad)
 
 
-def uniform(low=0.0, high=1.0, size=None, dtype=None, device=None, requires_grad=False):
+def _size(size):
+    return _shape((size,) if isinstance(size, int) else (tuple(size or ()),))
+
+
+def uniform(low=0.0, high=1.0, size=None, dtype=None, device=None, requires_grad=False, *,
+            generator=None):
     """Uniform samples on [low, high) (PyDyNet's uniform)."""
-    shape = _shape((size,) if isinstance(size, int) else (tuple(size or ()),))
-    return _finish(_rng.uniform(low, high, shape), dtype, device, requires_grad)
+    rng = numpy_generator(generator, "uniform")
+    return _finish(rng.uniform(low, high, _size(size)), dtype, device, requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=False):
-    shape = _shape((size,) if isinstance(size, int) else (tuple(size or ()),))
-    return _finish(_rng.normal(mean, std, shape), dtype, device, requires_grad)
+def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=False, *,
+           generator=None):
+    rng = numpy_generator(generator, "normal")
+    return _finish(rng.normal(mean, std, _size(size)), dtype, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None):
-    """Integers in [low, high) (``randint(high, size=...)`` too); int64 by default."""
+def _randint_bounds(op, low, high):
     if high is None:
         low, high = 0, low
-    shape = _shape((size,) if isinstance(size, int) else (tuple(size),))
-    return _finish(_rng.integers(low, high, shape, dtype=np.int64), dtype, device, False)
+    if int(low) >= int(high):
+        raise ValueError(f"{op}: expected low < high, got low={low}, high={high}")
+    return int(low), int(high)
 
 
-def randperm(n, dtype=None, device=None):
-    return _finish(_rng.permutation(int(n)).astype(np.int64), dtype, device, False)
+def randint(low, high=None, size=(), *, generator=None, dtype=None, device=None,
+            requires_grad=False):
+    """Integers in [low, high) (``randint(high, size)`` too); int64 by default."""
+    if isinstance(high, (tuple, list)):  # torch's randint(high, size)
+        low, high, size = 0, low, high
+    low, high = _randint_bounds("randint", low, high)
+    rng = numpy_generator(generator, "randint")
+    return _finish(rng.integers(low, high, _size(size), dtype=np.int64), dtype, device,
+                   requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    rng = numpy_generator(generator, "randperm")
+    return _finish(rng.permutation(int(n)).astype(np.int64), dtype, device, requires_grad)
+
+
+def _random_like(draw, op):
+    """``op(input, ...)``: samples shaped like ``input``, in its dtype and on its device."""
+    def like(input, dtype=None, device=None, requires_grad=False, *, generator=None):  # noqa: A002
+        dtype = dtypes.resolve(dtype) or input.dtype
+        if np.dtype(dtype).kind not in "fc":
+            raise TypeError(f"{op}: expected a floating dtype, got {np.dtype(dtype)}")
+        values = draw(numpy_generator(generator, op), input.shape)
+        return _finish(values, dtype, device or input.device, requires_grad)
+    like.__name__ = op
+    return like
+
+
+rand_like = _random_like(lambda rng, shape: rng.random(shape), "rand_like")
+randn_like = _random_like(lambda rng, shape: rng.standard_normal(shape), "randn_like")
+rand_like.__doc__ = "Uniform samples on [0, 1) shaped like ``input`` (``torch.rand_like``)."
+randn_like.__doc__ = "Standard normal samples shaped like ``input`` (``torch.randn_like``)."
+
+
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None,  # noqa: A002
+                 requires_grad=False):
+    """Integers in [low, high) shaped like ``input``, in its dtype (``randint_like(x, high)``
+    or ``randint_like(x, low, high)``, as torch)."""
+    low, high = _randint_bounds("randint_like", low, high)
+    rng = numpy_generator(generator, "randint_like")
+    return _finish(rng.integers(low, high, input.shape, dtype=np.int64),
+                   dtype or input.dtype, device or input.device, requires_grad)

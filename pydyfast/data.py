@@ -1,31 +1,28 @@
 """Datasets, samplers and the DataLoader (``torch.utils.data``), plus PyDyNet's
 ``data_loader(X, y, batch_size, shuffle)`` helper. Also importable as ``pydyfast.utils.data``.
 
-Randomness (shuffling, random_split) comes from a numpy Generator: the one passed as
-``generator`` (or an int seed), else pydyfast's global one, seeded by ``pydyfast.manual_seed``.
+Randomness (shuffling, random_split) comes from the ``generator`` passed (a
+``pydyfast.Generator``, a numpy Generator or an int seed), else pydyfast's global one, seeded by
+``pydyfast.manual_seed``.
 """
 import numbers
 
 import numpy as np
 
+from .random import Generator, numpy_generator
 from .tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "BatchSampler", "DataLoader",
-           "default_collate", "data_loader"]
+           "default_collate", "data_loader", "DistributedSampler"]
 
 
 def _generator(generator):
-    """A numpy Generator from None (the global one), an int seed or a Generator."""
-    if generator is None:
-        from .creation import generator as global_generator
-        return global_generator()
+    """A numpy Generator from None (the global one), an int seed, a pydyfast.Generator or a
+    numpy Generator."""
     if isinstance(generator, numbers.Integral):
         return np.random.default_rng(int(generator))
-    if isinstance(generator, np.random.Generator):
-        return generator
-    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got "
-                    f"{type(generator).__name__}")
+    return numpy_generator(generator, "data")
 
 
 def _array(x):
@@ -131,8 +128,11 @@ class RandomSampler(Sampler):
     def __init__(self, data_source, generator=None):
         self.data_source = data_source
         # An int seed becomes one Generator now, so each epoch draws a new order from it;
-        # None stays None and uses the global generator as it is at iteration time.
-        self.generator = None if generator is None else _generator(generator)
+        # a Generator (or None: the global one) is read at iteration time, so reseeding it
+        # replays the order, as in torch.
+        self.generator = (Generator().manual_seed(generator)
+                          if isinstance(generator, numbers.Integral) else generator)
+        _generator(self.generator)  # a bad generator fails here, not at the first epoch
 
     def __iter__(self):
         return iter(_generator(self.generator).permutation(len(self.data_source)).tolist())
@@ -226,7 +226,7 @@ class DataLoader:
         Skip the last incomplete batch.
     collate_fn : callable, optional
         Turns a list of samples into a batch; ``default_collate`` stacks into Tensors.
-    generator : int or numpy.random.Generator, optional
+    generator : pydyfast.Generator, numpy Generator or int seed, optional
         The randomness of ``shuffle``.
     """
 
@@ -271,3 +271,48 @@ def data_loader(X, y, batch_size, shuffle=False):
     the last batch may be shorter.
     """
     return DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=shuffle)
+
+
+# ------------------------------------------------------------------ distributed sharding
+class DistributedSampler(Sampler):
+    """The indices of this rank's shard of ``dataset`` (``torch.utils.data.DistributedSampler``).
+
+    Rank r of R takes indices r, r + R, r + 2R, ... of the (shuffled) index list. Without
+    ``drop_last`` the list is padded with its own first indices to a multiple of R, so every
+    rank gets ceil(N / R); with it, the tail is cut to floor(N / R) per rank. The shuffle
+    depends on ``seed + epoch`` only, so all ranks agree: call ``set_epoch(e)`` each epoch.
+    ``num_replicas`` and ``rank`` default to the default process group's.
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
+                 drop_last=False):
+        if num_replicas is None or rank is None:
+            from . import distributed as dist
+            if not dist.is_initialized():
+                raise RuntimeError("DistributedSampler: pass num_replicas and rank, or call "
+                                   "pydyfast.distributed.init_process_group() first")
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
+        if num_replicas < 1 or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: rank {rank} is not in [0, {num_replicas})")
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        n = len(dataset)
+        self.num_samples = n // self.num_replicas if drop_last else -(-n // self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        indices = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle
+                   else np.arange(n))
+        if self.total_size > n and n > 0:
+            indices = np.resize(indices, self.total_size)  # repeats from the start as padding
+        indices = indices[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """Make the next iteration's shuffle that of ``epoch`` (the same on every rank)."""
+        self.epoch = int(epoch)

@@ -17,6 +17,7 @@ from .ops.norm import *  # noqa: F401,F403
 from .ops.pool import *  # noqa: F401,F403
 from .ops.rnn import *  # noqa: F401,F403
 from .ops.softmax import *  # noqa: F401,F403
+from .ops.special import *  # noqa: F401,F403
 
 clamp = clip
 dot = matmul

@@ -170,9 +170,6 @@ class Tensor:
         """A tensor on the same data that is cut out of the graph (no grad)."""
         return Tensor._wrap(self.data)
 
-    def clone(self):
-        return _ops().clone(self)
-
     def copy(self):
         return self.clone()
 

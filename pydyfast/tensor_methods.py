@@ -3,7 +3,7 @@ import numpy as np
 
 from .backend import engine as _engine
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S
-from .ops import softmax as SM
+from .ops import softmax as SM, special as SP
 from .tensor import Tensor
 
 
@@ -72,12 +72,13 @@ _bindings = {
     "masked_fill": E.masked_fill,
     "sum": R.sum, "mean": R.mean, "max": R.max, "min": R.min, "var": R.var, "std": R.std,
     "logsumexp": R.logsumexp, "argmax": R.argmax, "argmin": R.argmin,
-    "reshape": S.reshape, "view": S.view, "flatten": S.flatten, "transpose": S.transpose,
+    "reshape": S.reshape, "flatten": S.flatten, "transpose": S.transpose,
     "permute": S.permute, "swapaxes": S.swapaxes, "squeeze": S.squeeze,
     "unsqueeze": S.unsqueeze, "expand": S.expand, "broadcast_to": S.broadcast_to,
     "split": S.split,
     "softmax": lambda self, dim=-1: SM.softmax(self, dim),
     "log_softmax": lambda self, dim=-1: SM.log_softmax(self, dim),
+    "erf": SP.erf,
     "eq": _compare(np.equal, "eq"), "ne": _compare(np.not_equal, "ne"),
     "lt": _compare(np.less, "lt"), "le": _compare(np.less_equal, "le"),
     "gt": _compare(np.greater, "gt"), "ge": _compare(np.greater_equal, "ge"),
@@ -98,3 +99,6 @@ def _logical(name):
 
 Tensor.any = _logical("any")
 Tensor.all = _logical("all")
+
+# torch's plumbing (view/view(dtype), clone, contiguous, new_*, ...) and in-place `_` methods
+from . import tensor_inplace, tensor_plumbing  # noqa: E402,F401

@@ -8,6 +8,7 @@ COMMANDS = {
     "kernels": "compiled CPU/CUDA kernels beside their numpy reference and torch",
     "llama": "tokens/s of Llama decoding (stories15M shape)",
     "train": "seconds per training step/epoch of the example models beside torch and PyDyNet",
+    "distributed": "all-reduce bandwidth, DDP step time and overlap with 1 and 2 MPI processes",
 }
 
 

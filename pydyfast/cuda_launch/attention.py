@@ -8,7 +8,9 @@ from ..cuda_kernels import BLOCK, grid_1d, kernel, row_block, scalar
 
 FAMILY = "attention"
 _DECODE_THREADS = 128
-_SHARED_LIMIT = 48 * 1024  # bytes of shared memory a kernel may use without opting in
+# Bytes of shared memory a kernel may use without opting in: decode_attention's scores row
+# (length * itemsize) must fit; ops/attention.py runs the reference beyond it.
+DECODE_SHARED_MEMORY_LIMIT = 48 * 1024
 
 
 def rotary(x, cos, sin, interleaved, inverse):
@@ -24,7 +26,7 @@ def rotary(x, cos, sin, interleaved, inverse):
     if x.size:
         kernel(FAMILY, "rotary", x.dtype)(
             grid_1d(x.size // 2), (BLOCK,),
-            (x, cp.ascontiguousarray(cos, dtype=x.dtype), cp.ascontiguousarray(sin, dtype=x.dtype),
+            (x, cos.astype(x.dtype, copy=False), sin.astype(x.dtype, copy=False),
              y, np.int64(x.size // (S * D)), np.int64(S), np.int64(D), np.int32(bool(interleaved)),
              scalar(x.dtype, -1.0 if inverse else 1.0)))
     return y
@@ -52,7 +54,7 @@ def attention_softmax_bwd(p, gp, scale):
     if p.size:
         kernel(FAMILY, "attention_softmax_bwd", p.dtype)(
             (N * R,), (row_block(S),),
-            (p, cp.ascontiguousarray(gp, dtype=p.dtype), gs, np.int64(S),
+            (p, gp.astype(p.dtype, copy=False), gs, np.int64(S),
              scalar(p.dtype, scale)))
     return gs
 
@@ -71,15 +73,11 @@ def decode_attention(q, k_cache, v_cache, length, scale):
     scale = 1.0 / float(D) ** 0.5 if scale is None else float(scale)
     if not 0 < length <= max_len:
         raise ValueError(f"decode_attention: length {length} is not in [1, {max_len}]")
-    k = cp.ascontiguousarray(k_cache, dtype=q.dtype)
-    v = cp.ascontiguousarray(v_cache, dtype=q.dtype)
-    if length * q.dtype.itemsize > _SHARED_LIMIT:  # scores do not fit in shared memory
-        group = H // Hkv
-        qg = q.reshape(B, Hkv, group, D)
-        s = (qg @ k[:, :, :length].transpose(0, 1, 3, 2)) * scale
-        p = cp.exp(s - s.max(axis=-1, keepdims=True))
-        p /= p.sum(axis=-1, keepdims=True)
-        return (p @ v[:, :, :length]).reshape(B, H, D)
+    if length * q.dtype.itemsize > DECODE_SHARED_MEMORY_LIMIT:
+        raise ValueError(f"decode_attention: length {length} of {q.dtype} scores exceeds the "
+                         f"kernel's {DECODE_SHARED_MEMORY_LIMIT} bytes of shared memory")
+    k = k_cache.astype(q.dtype, copy=False)
+    v = v_cache.astype(q.dtype, copy=False)
     out = cp.empty_like(q)
     kernel(FAMILY, "decode_attention", q.dtype)(
         (B * H,), (_DECODE_THREADS,),

@@ -22,7 +22,7 @@ def max_pool2d_fwd(x, kernel, stride, padding, dilation, out_size):
     if y.size:
         geometry = (N, C, H, W, OH, OW) + tuple(kernel) + tuple(stride) + tuple(padding) \
             + tuple(dilation)
-        cuda_kernels.kernel(FAMILY, "max_pool_fwd", x.dtype)(
+        cuda_kernels.kernel(FAMILY, "max_pool2d_fwd", x.dtype)(
             grid_1d(y.size), (BLOCK,), (x, y, argmax) + tuple(np.int64(v) for v in geometry))
     return y, argmax
 
@@ -33,9 +33,9 @@ def max_pool2d_bwd(gy, idx, size):
     N, C = gy.shape[:2]
     gx = cp.zeros((N, C) + tuple(size), dtype=gy.dtype)
     if gy.size:
-        cuda_kernels.kernel(FAMILY, "max_pool_bwd", gy.dtype)(
+        cuda_kernels.kernel(FAMILY, "max_pool2d_bwd", gy.dtype)(
             grid_1d(gy.size), (BLOCK,),
-            (gy, cp.ascontiguousarray(idx, dtype=cp.int64), gx, np.int64(gy.size),
+            (gy, idx.astype(cp.int64, copy=False), gx, np.int64(gy.size),
              np.int64(gy.shape[2] * gy.shape[3]), np.int64(size[0] * size[1])))
     return gx
 
@@ -63,7 +63,7 @@ def avg_pool2d_fwd(x, h_start, h_end, h_scale, w_start, w_end, w_scale):
     x (N, C, H, W) -> y (N, C, len(h_start), len(w_start))."""
     import cupy as cp
     y = cp.empty(x.shape[:2] + (len(h_start), len(w_start)), dtype=x.dtype)
-    _avg(cuda_kernels.kernel(FAMILY, "avg_pool_fwd", x.dtype), x, y, x.shape[2:],
+    _avg(cuda_kernels.kernel(FAMILY, "avg_pool2d_fwd", x.dtype), x, y, x.shape[2:],
          (h_start, h_end, h_scale, w_start, w_end, w_scale))
     return y
 
@@ -72,6 +72,6 @@ def avg_pool2d_bwd(gy, size, h_start, h_end, h_scale, w_start, w_end, w_scale):
     """The adjoint of avg_pool2d_fwd: gx (N, C, *size)."""
     import cupy as cp
     gx = cp.zeros(gy.shape[:2] + tuple(size), dtype=gy.dtype)
-    _avg(cuda_kernels.kernel(FAMILY, "avg_pool_bwd", gy.dtype), gy, gx, size,
+    _avg(cuda_kernels.kernel(FAMILY, "avg_pool2d_bwd", gy.dtype), gy, gx, size,
          (h_start, h_end, h_scale, w_start, w_end, w_scale))
     return gx

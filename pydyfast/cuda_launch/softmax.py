@@ -11,45 +11,43 @@ def _rows(x):
     return (x.size // n if n else 0), n
 
 
-def _softmax(x, log):
+def _softmax(fwd, x):
     import cupy as cp
     y = cp.empty_like(x)
     rows, n = _rows(x)
     if rows and n:
-        kernel(FAMILY, "softmax_fwd", x.dtype)((rows,), (row_block(n),),
-                                                (x, y, np.int64(rows), np.int64(n), np.int32(log)))
+        fwd((rows,), (row_block(n),), (x, y, np.int64(n)))
     return y
 
 
-def _softmax_backward(y, gy, log):
+def _softmax_backward(bwd, y, gy):
     import cupy as cp
     gx = cp.empty_like(y)
     rows, n = _rows(y)
     if rows and n:
-        kernel(FAMILY, "softmax_bwd", y.dtype)((rows,), (row_block(n),),
-                                                (y, gy.astype(y.dtype, copy=False), gx,
-                                                 np.int64(rows), np.int64(n), np.int32(log)))
+        bwd((rows,), (row_block(n),),
+            (y, gy.astype(y.dtype, copy=False), gx, np.int64(n)))
     return gx
 
 
 def softmax_fwd(x):
     """y = softmax(x) over the last axis; a row of all -inf gives zeros."""
-    return _softmax(x, 0)
+    return _softmax(kernel(FAMILY, "softmax_fwd", x.dtype), x)
 
 
 def log_softmax_fwd(x):
     """y = x - logsumexp(x) over the last axis."""
-    return _softmax(x, 1)
+    return _softmax(kernel(FAMILY, "log_softmax_fwd", x.dtype), x)
 
 
 def softmax_bwd(y, gy):
     """gx = y * (gy - sum(gy * y)) from the softmax output y."""
-    return _softmax_backward(y, gy, 0)
+    return _softmax_backward(kernel(FAMILY, "softmax_bwd", y.dtype), y, gy)
 
 
 def log_softmax_bwd(y, gy):
     """gx = gy - exp(y) * sum(gy) from the log_softmax output y."""
-    return _softmax_backward(y, gy, 1)
+    return _softmax_backward(kernel(FAMILY, "log_softmax_bwd", y.dtype), y, gy)
 
 
 def _weights(weight, n, dtype):
@@ -57,7 +55,7 @@ def _weights(weight, n, dtype):
     import cupy as cp
     if weight is None:
         return cp.ones(n, dtype=dtype), float(n)
-    w = cp.ascontiguousarray(weight, dtype=dtype)
+    w = weight.astype(dtype, copy=False)
     return w, float(w.sum())
 
 
@@ -76,7 +74,7 @@ def cross_entropy_fwd(logits, target, weight, ignore_index, smoothing):
         w, wsum = _weights(weight, n, logits.dtype)
         kernel(FAMILY, "cross_entropy_fwd", logits.dtype)(
             (rows,), (row_block(n),),
-            (logits, cp.ascontiguousarray(target, dtype=cp.int64), w, nll, smooth, row_max,
+            (logits, target.astype(cp.int64, copy=False), w, nll, smooth, row_max,
              log_sum, np.int64(rows), np.int64(n), np.int64(ignore_index),
              np.int32(bool(smoothing)), scalar(logits.dtype, wsum)))
     return nll, smooth, row_max, log_sum
@@ -92,8 +90,7 @@ def cross_entropy_bwd(logits, target, row_max, log_sum, a, b, weight):
         w, wsum = _weights(weight, n, logits.dtype)
         kernel(FAMILY, "cross_entropy_bwd", logits.dtype)(
             grid_1d(logits.size), (BLOCK,),
-            (logits, cp.ascontiguousarray(target, dtype=cp.int64), row_max, log_sum,
-             cp.ascontiguousarray(a, dtype=logits.dtype),
-             cp.ascontiguousarray(b, dtype=logits.dtype), w, gx, np.int64(rows), np.int64(n),
+            (logits, target.astype(cp.int64, copy=False), row_max, log_sum,
+             a.astype(logits.dtype, copy=False), b.astype(logits.dtype, copy=False), w, gx, np.int64(rows), np.int64(n),
              scalar(logits.dtype, wsum)))
     return gx

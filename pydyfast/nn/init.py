@@ -2,8 +2,9 @@
 
 Every function fills ``tensor.data`` in place (the same array, so views and optimizers see
 it), which autograd never records, and returns the tensor. Random numbers come from
-``pydyfast.creation.generator()``, seeded by ``pydyfast.manual_seed``; they are drawn on the
-CPU in float64 and cast, so one seed gives the same weights on every device and dtype.
+the global generator, seeded by ``pydyfast.manual_seed``; they are drawn on the
+CPU in float64 and cast, so one seed gives the same weights on every device and dtype. The
+random fills take torch's ``generator=`` (a ``pydyfast.Generator``) for a stream of their own.
 """
 import math
 import numbers
@@ -71,23 +72,24 @@ def _fill(tensor, values):
     return tensor
 
 
-def _rng():
-    from ..creation import generator
-    return generator()
+def _rng(generator, op):
+    """The numpy Generator to draw from: ``generator`` (a pydyfast.Generator) or the global."""
+    from ..random import numpy_generator
+    return numpy_generator(generator, op)
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with samples of U(a, b)."""
     if b < a:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
-    return _fill(tensor, _rng().uniform(a, b, tensor.shape))
+    return _fill(tensor, _rng(generator, "uniform_").uniform(a, b, tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std^2)."""
     if std < 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
-    return _fill(tensor, _rng().normal(mean, std, tensor.shape))
+    return _fill(tensor, _rng(generator, "normal_").normal(mean, std, tensor.shape))
 
 
 def constant_(tensor, val):
@@ -110,36 +112,40 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     r"""U(-a, a) with :math:`a = \mathrm{gain}\sqrt{6 / (\mathrm{fan\_in} + \mathrm{fan\_out})}`
     (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return _fill(tensor, _rng().uniform(-bound, bound, tensor.shape))
+    rng = _rng(generator, "xavier_uniform_")
+    return _fill(tensor, rng.uniform(-bound, bound, tensor.shape))
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     r"""N(0, std^2) with :math:`std = \mathrm{gain}\sqrt{2 / (\mathrm{fan\_in} +
     \mathrm{fan\_out})}`."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return _fill(tensor, _rng().normal(0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)),
-                                       tensor.shape))
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _fill(tensor, _rng(generator, "xavier_normal_").normal(0.0, std, tensor.shape))
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+                     generator=None):
     r"""U(-b, b) with :math:`b = \mathrm{gain}\sqrt{3 / \mathrm{fan}}` (He et al., 2015);
     ``a`` is the negative slope of leaky_relu, ``mode`` picks fan_in or fan_out."""
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return _fill(tensor, _rng().uniform(-bound, bound, tensor.shape))
+    rng = _rng(generator, "kaiming_uniform_")
+    return _fill(tensor, rng.uniform(-bound, bound, tensor.shape))
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+                    generator=None):
     r"""N(0, std^2) with :math:`std = \mathrm{gain} / \sqrt{\mathrm{fan}}`."""
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
-    return _fill(tensor, _rng().normal(0.0, std, tensor.shape))
+    return _fill(tensor, _rng(generator, "kaiming_normal_").normal(0.0, std, tensor.shape))
 
 
-def orthogonal_(tensor, gain=1.0):
+def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix times ``gain``, the trailing dimensions flattened (Saxe et
     al., 2013): QR of a Gaussian matrix, with the signs of R's diagonal folded into Q so the
     result is uniformly distributed."""
@@ -148,7 +154,7 @@ def orthogonal_(tensor, gain=1.0):
                          f"{tuple(tensor.shape)}")
     rows = tensor.shape[0]
     cols = int(np.prod(tensor.shape)) // rows if rows else 0
-    flat = _rng().normal(0.0, 1.0, (rows, cols))
+    flat = _rng(generator, "orthogonal_").normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -8,22 +8,9 @@ what the gradient needs.
 """
 import math
 
-import numpy as np
-
 from ..autograd import Function
 from ..backend import array_module
-
-
-def _erf(xp, x):
-    """erf elementwise: scipy's (or cupyx's) when present, else the exact math.erf per element."""
-    if xp is not np:
-        from cupyx.scipy.special import erf
-        return erf(x)
-    try:
-        from scipy.special import erf
-    except ImportError:
-        return np.vectorize(math.erf, otypes=[x.dtype])(x).astype(x.dtype, copy=False)
-    return erf(x).astype(x.dtype, copy=False)
+from .special import erf_array
 
 
 class GeluExact(Function):
@@ -31,8 +18,7 @@ class GeluExact(Function):
 
     @staticmethod
     def forward(ctx, x):
-        xp = array_module(x)
-        cdf = (_erf(xp, x * x.dtype.type(1 / math.sqrt(2))) + 1) * x.dtype.type(0.5)
+        cdf = (erf_array(x * x.dtype.type(1 / math.sqrt(2))) + 1) * x.dtype.type(0.5)
         ctx.save_for_backward(x, cdf)
         return x * cdf
 

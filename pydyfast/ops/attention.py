@@ -12,6 +12,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..creation import generator
+from ..cuda_launch.attention import DECODE_SHARED_MEMORY_LIMIT
 from ..tensor import Tensor
 
 __all__ = ["rope_tables", "apply_rotary", "scaled_dot_product_attention", "decode_attention"]
@@ -66,8 +67,7 @@ class Rotary(Function):
 
 
 def _rotate(x, cos, sin, interleaved, inverse):
-    xp = array_module(x)
-    x3 = xp.ascontiguousarray(x).reshape(-1, x.shape[-2], x.shape[-1])
+    x3 = x.reshape(-1, x.shape[-2], x.shape[-1])
     y = dispatch(x3, cos, sin, ref=_rotary_ref, native="rotary", interleaved=interleaved,
                  inverse=inverse)
     return y.reshape(x.shape)
@@ -91,7 +91,7 @@ def apply_rotary(x, cos, sin, interleaved=True):
         if t.shape != (x.shape[-2], x.shape[-1] // 2):
             raise ValueError(f"apply_rotary: expected {name} of shape (seq, head_dim // 2) = "
                              f"{(x.shape[-2], x.shape[-1] // 2)} for x {x.shape}, got {t.shape}")
-        tables.append(xp.ascontiguousarray(t, dtype=x.dtype))
+        tables.append(t.astype(x.dtype, copy=False))
     return Rotary.apply(x, cos=tables[0], sin=tables[1], interleaved=bool(interleaved))
 
 
@@ -256,8 +256,11 @@ def decode_attention(q, k_cache, v_cache, length, scale=None):
                         f"{v_cache.dtype}; expected one dtype")
     if scale is None:
         scale = 1.0 / math.sqrt(qa.shape[-1])
+    # The CUDA kernel keeps a row of scores in shared memory; longer caches run the reference
+    # (cuBLAS products) on the GPU.
+    fits = int(length) * qa.dtype.itemsize <= DECODE_SHARED_MEMORY_LIMIT
     out = dispatch(qa, k_cache, v_cache, int(length), float(scale), ref=_decode_reference,
-                   native="decode_attention")
+                   native="decode_attention", gpu=fits)
     return Tensor._wrap(out) if is_tensor else out
 
 

@@ -78,11 +78,11 @@ def _col2im_ref(xp, col, size, kernel, stride, padding, dilation):
 
 
 def _im2col(x, geometry):
-    return dispatch(x, ref=_im2col_ref, native="im2col", cuda=("im2col", "im2col"), **geometry)
+    return dispatch(x, ref=_im2col_ref, native="im2col", **geometry)
 
 
 def _col2im(col, size, geometry):
-    return dispatch(col, ref=_col2im_ref, native="col2im", cuda=("im2col", "col2im"),
+    return dispatch(col, ref=_col2im_ref, native="col2im",
                     size=tuple(size), **geometry)
 
 
@@ -175,8 +175,9 @@ class Conv2d(Function):
 
 
 def weight_gradient(gy, col):
-    """sum_n gy[n] @ col[n]^T: (N, G, O/G, L) x (N, G, R, L) -> (G, O/G, R), as one GEMM per
-    group over the batch-and-position axis (N*L)."""
+    """sum_n gy[n] @ col[n]^T: (N, G, O/G, L) x (N, G, R, L) -> (G, O/G, R), as N batched
+    GEMMs summed over the batch (one GEMM over N*L would first need col transposed to
+    (G, R, N*L), a copy of the largest array of the step)."""
     xp = array_module(gy)
     n, g, og, length = gy.shape
     if n == 1:

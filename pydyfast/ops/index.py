@@ -27,13 +27,6 @@ def _normalize_one(k, xp):
     return k
 
 
-def _is_basic(key):
-    """True when the key selects each element at most once without arrays (slices, ints)."""
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(k is None or k is Ellipsis or isinstance(k, (slice, int, np.integer))
-               for k in parts)
-
-
 def _has_repeats_possible(key):
     parts = key if isinstance(key, tuple) else (key,)
     return any(hasattr(k, "dtype") and k.dtype.kind in "iu" for k in parts)

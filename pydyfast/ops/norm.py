@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..autograd import Function
-from ..backend import array_module, dispatch
+from ..backend import dispatch
 from ..tensor import Tensor
 
 __all__ = ["layer_norm", "rms_norm"]
@@ -78,8 +78,7 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, *params, size, eps, center, has_weight, has_bias, stats=None):
-        xp = array_module(x)
-        rows_view = xp.ascontiguousarray(x).reshape(-1, size)
+        rows_view = x.reshape(-1, size)
         weight = params[0].reshape(-1) if has_weight else None
         bias = params[-1].reshape(-1) if has_bias else None
         ref, kernel = _KERNELS[center][:2]
@@ -97,8 +96,7 @@ class Norm(Function):
     @staticmethod
     def backward(ctx, gy):
         rows_view, mean, rstd, weight = ctx.saved_tensors
-        xp = array_module(gy)
-        g = xp.ascontiguousarray(gy, dtype=rows_view.dtype).reshape(rows_view.shape)
+        g = gy.astype(rows_view.dtype, copy=False).reshape(rows_view.shape)
         needs = ctx.needs_input_grad
         need_weight = ctx.has_weight and needs[1]
         need_bias = ctx.has_bias and needs[-1]

@@ -50,8 +50,7 @@ class Resample(Function):
         lead, n, trail = x.shape[:axis], x.shape[axis], x.shape[axis + 1:]
         x3 = x.reshape(int(np.prod(lead)), n, int(np.prod(trail)))
         index, weight = xp.asarray(index), xp.asarray(weight, dtype=x.dtype)
-        y = dispatch(x3, index, weight, ref=_resample_ref, native="resample_fwd",
-                     cuda=("resample", "resample_fwd"))
+        y = dispatch(x3, index, weight, ref=_resample_ref, native="resample_fwd")
         ctx.index, ctx.weight, ctx.shape, ctx.axis = index, weight, x.shape, axis
         return y.reshape(lead + (index.shape[1],) + trail)
 
@@ -61,7 +60,6 @@ class Resample(Function):
         outer, inner = int(np.prod(shape[:axis])), int(np.prod(shape[axis + 1:]))
         g3 = gy.reshape(outer, gy.shape[axis], inner)
         gx = dispatch(g3, ctx.index, ctx.weight, ref=_resample_bwd_ref, native="resample_bwd",
-                      cuda=("resample", "resample_bwd"),
                       size=shape[axis])
         return gx.reshape(shape)
 

@@ -81,8 +81,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def values_and_indices(ctx, x, geometry):
-        y, idx = dispatch(x, ref=_max_pool2d_ref, native="max_pool2d_fwd",
-                          cuda=("pool", "max_pool2d_fwd"), **geometry)
+        y, idx = dispatch(x, ref=_max_pool2d_ref, native="max_pool2d_fwd", **geometry)
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(idx)
             ctx.size = x.shape[2:]
@@ -92,7 +91,7 @@ class MaxPool2d(Function):
     def backward(ctx, gy):
         (idx,) = ctx.saved_tensors
         return dispatch(gy, idx, ref=_max_pool2d_bwd_ref, native="max_pool2d_bwd",
-                        cuda=("pool", "max_pool2d_bwd"), size=tuple(ctx.size))
+                        size=tuple(ctx.size))
 
 
 class MaxPool2dWithIndices(MaxPool2d):
@@ -133,13 +132,12 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, *, windows):
         ctx.windows, ctx.size = windows, x.shape[2:]
-        return dispatch(x, ref=_avg_pool2d_ref, native="avg_pool2d_fwd",
-                        cuda=("pool", "avg_pool2d_fwd"), **windows)
+        return dispatch(x, ref=_avg_pool2d_ref, native="avg_pool2d_fwd", **windows)
 
     @staticmethod
     def backward(ctx, gy):
         return dispatch(gy, ref=_avg_pool2d_bwd_ref, native="avg_pool2d_bwd",
-                        cuda=("pool", "avg_pool2d_bwd"), size=tuple(ctx.size), **ctx.windows)
+                        size=tuple(ctx.size), **ctx.windows)
 
 
 def _avg_windows(size, kernel, stride, padding, out, count_include_pad):

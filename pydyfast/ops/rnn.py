@@ -63,10 +63,6 @@ def _lstm_gates_bwd_ref(xp, saved, c, gh_out, gc_out):
 
 
 # ----------------------------------------------------------------------------- Functions
-def _contiguous(xp, a):
-    return a if a.flags.c_contiguous else xp.ascontiguousarray(a)
-
-
 class InputProjection(Function):
     """y = x W^T (+ b). x: (..., I), W: (O, I), b: (O,) -> (..., O). All time steps of a sequence
     in one GEMM."""
@@ -90,9 +86,8 @@ class InputProjection(Function):
 
 
 def _recurrent_input(h, w_hh, bias):
-    """gh = h W_hh^T (+ b_hh), with h made contiguous for the kernels and saved for backward."""
+    """gh = h W_hh^T (+ b_hh)."""
     xp = array_module(h)
-    h = _contiguous(xp, h)
     gh = h @ w_hh.T
     if bias:
         gh += bias[0]
@@ -116,7 +111,7 @@ class GRUStep(Function):
     @staticmethod
     def forward(ctx, gi, h, w_hh, *bias):
         xp, h, gh = _recurrent_input(h, w_hh, bias)
-        gi2 = _contiguous(xp, gi.reshape(gh.shape))
+        gi2 = gi.reshape(gh.shape)
         h_new, saved = dispatch(gi2, gh, h, ref=_gru_gates_fwd_ref, native="gru_gates_fwd")
         ctx.save_for_backward(saved, h, w_hh)
         ctx.gi_shape, ctx.has_bias = gi.shape, bool(bias)
@@ -125,7 +120,7 @@ class GRUStep(Function):
     @staticmethod
     def backward(ctx, gy):
         saved, h, w_hh = ctx.saved_tensors
-        dgi, dgh, dh = dispatch(saved, h, _contiguous(array_module(gy), gy),
+        dgi, dgh, dh = dispatch(saved, h, gy,
                                 ref=_gru_gates_bwd_ref, native="gru_gates_bwd")
         return (dgi.reshape(ctx.gi_shape),) + _recurrent_grads(ctx, dgh, dh, h, w_hh)
 
@@ -136,8 +131,7 @@ class LSTMStep(Function):
     @staticmethod
     def forward(ctx, gi, h, c, w_hh, *bias):
         xp, h, gh = _recurrent_input(h, w_hh, bias)
-        gi2 = _contiguous(xp, gi.reshape(gh.shape))
-        c = _contiguous(xp, c)
+        gi2 = gi.reshape(gh.shape)
         h_new, c_new, saved = dispatch(gi2, gh, c, ref=_lstm_gates_fwd_ref,
                                        native="lstm_gates_fwd")
         ctx.save_for_backward(saved, h, c, w_hh)
@@ -147,8 +141,7 @@ class LSTMStep(Function):
     @staticmethod
     def backward(ctx, gh_out, gc_out):
         saved, h, c, w_hh = ctx.saved_tensors
-        xp = array_module(gh_out)
-        dgates, dc = dispatch(saved, c, _contiguous(xp, gh_out), _contiguous(xp, gc_out),
+        dgates, dc = dispatch(saved, c, gh_out, gc_out,
                               ref=_lstm_gates_bwd_ref, native="lstm_gates_bwd")
         dh, *rest = _recurrent_grads(ctx, dgates, 0, h, w_hh)
         return (dgates.reshape(ctx.gi_shape), dh, dc, *rest)

@@ -83,7 +83,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis, log):
         xp = array_module(x)
-        last = xp.ascontiguousarray(xp.moveaxis(x, axis, -1))
+        last = xp.moveaxis(x, axis, -1)
         if log:
             y = dispatch(last, ref=_log_softmax_ref, native="log_softmax_fwd")
         else:
@@ -96,7 +96,7 @@ class Softmax(Function):
     def backward(ctx, gy):
         (y,) = ctx.saved_tensors
         xp = array_module(gy)
-        g = xp.ascontiguousarray(xp.moveaxis(gy, ctx.axis, -1), dtype=y.dtype)
+        g = xp.moveaxis(gy, ctx.axis, -1).astype(y.dtype, copy=False)
         if ctx.log:
             gx = dispatch(y, g, ref=_log_softmax_bwd_ref, native="log_softmax_bwd")
         else:
@@ -105,11 +105,11 @@ class Softmax(Function):
 
 
 def _classes_last(xp, x):
-    """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C), C-contiguous."""
+    """(C,) -> (1, C); (N, C, d1, ...) -> (N * d1 * ..., C)."""
     if x.ndim == 1:
-        return xp.ascontiguousarray(x.reshape(1, -1))
+        return x.reshape(1, -1)
     moved = xp.moveaxis(x, 1, -1) if x.ndim > 2 else x
-    return xp.ascontiguousarray(moved).reshape(-1, x.shape[1])
+    return moved.reshape(-1, x.shape[1])
 
 
 def _classes_back(xp, g, shape):
@@ -153,7 +153,7 @@ class CrossEntropy(Function):
         xp = array_module(x)
         logits = _classes_last(xp, x)
         classes = logits.shape[1]
-        flat_target = xp.ascontiguousarray(target.reshape(-1), dtype=np.int64)
+        flat_target = target.reshape(-1).astype(np.int64, copy=False)
         smoothing = label_smoothing > 0
         nll, smooth, row_max, log_sum = dispatch(
             logits, flat_target, weight, ignore_index=ignore_index, smoothing=smoothing,
@@ -187,8 +187,8 @@ class CrossEntropy(Function):
         g = _per_row_coefficients(ctx, gy)
         dtype = logits.dtype
         with np.errstate(invalid="ignore"):  # nan scales when every row was ignored
-            a = xp.ascontiguousarray(ctx.scales[0] * g * ctx.kept_weight, dtype=dtype)
-            b = xp.ascontiguousarray(ctx.scales[1] * g * ctx.kept, dtype=dtype)
+            a = (ctx.scales[0] * g * ctx.kept_weight).astype(dtype, copy=False)
+            b = (ctx.scales[1] * g * ctx.kept).astype(dtype, copy=False)
         gx = dispatch(logits, target, row_max, log_sum, a, b, weight, ref=_cross_entropy_bwd_ref,
                       native="cross_entropy_bwd")
         return _classes_back(xp, gx, ctx.input_shape)
@@ -278,7 +278,7 @@ def _class_weight(op, weight, input, classes):
         raise ValueError(f"{op}: weight of shape {tuple(data.shape)} must have one entry per "
                          f"class, expected ({classes},) for input {tuple(input.shape)}")
     xp = array_module(input.data)
-    return xp.ascontiguousarray(xp.asarray(data), dtype=input.dtype)
+    return xp.asarray(data, dtype=input.dtype)
 
 
 def _check_class_target(op, input, target, ignore_index, allow_probabilities):

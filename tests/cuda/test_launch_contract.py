@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from pydyfast import backend, cuda_kernels
-from pydyfast.cuda_launch import attention, find, im2col, norm, pool, resample, rnn, softmax
+from pydyfast.cuda_launch import (attention, find, im2col, norm, pool, resample, rnn,
+                                  softmax, special)
 from pydyfast.ops.pool import _adaptive_windows, _avg_windows
 
 nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="needs the cudacheck extra "
@@ -155,6 +156,8 @@ def _cases(dt, rng):
         (attention.attention_softmax_fwd, (r(2, 7, 9), 0.25, 7), [(2, 7, 9)]),
         (attention.attention_softmax_bwd, (r(2, 7, 9), r(2, 7, 9), 0.25), [(2, 7, 9)]),
         (attention.decode_attention, (q, cache, cache, 30, 0.25), [(2, 6, 16)]),
+        (special.erf_fwd, (r(3, 0, 2),), [(3, 0, 2)]),
+        (special.erf_fwd, (img,), [(2, 3, 7, 9)]),
     ]
 
 

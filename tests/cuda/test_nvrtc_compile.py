@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pydyfast import cuda_kernels
+from pydyfast.cuda_launch import FAMILIES
 
 nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="NVRTC compile check needs the "
                             "cudacheck extra: pip install cuda-bindings nvidia-cuda-nvrtc")
@@ -17,7 +18,6 @@ nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="NVRTC compile check n
 REPO = Path(__file__).resolve().parents[2]
 KERNELS = REPO / "kernels"
 CU_FILES = sorted(KERNELS.glob("*.cu"))
-FAMILIES = ["im2col", "pool", "softmax", "norm", "rnn", "attention", "resample"]
 ARCH = b"--gpu-architecture=compute_80"  # Ampere: the oldest GPU the kernels are meant for
 
 

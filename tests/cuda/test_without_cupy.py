@@ -45,7 +45,7 @@ def test_cuda_tensor_without_cupy_says_what_is_missing():
 
 def test_loader_finds_every_kernel_file():
     found = sorted(p.stem for p in cuda_kernels.kernel_dir().glob("*.cu"))
-    assert found == ["attention", "im2col", "norm", "pool", "resample", "rnn", "softmax"]
+    assert found == ["attention", "im2col", "norm", "pool", "resample", "rnn", "softmax", "special"]
 
 
 def test_source_inlines_common_header(tmp_path):

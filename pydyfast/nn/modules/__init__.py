@@ -2,6 +2,7 @@
 from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU, Sigmoid,  # noqa: F401
                          SiLU, Softmax, Softplus, Tanh)
 from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
+from .syncbatchnorm import SyncBatchNorm  # noqa: F401
 from .container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import Conv1d, Conv2d, ConvTranspose2d  # noqa: F401
 from .dropout import Dropout  # noqa: F401

@@ -1,10 +1,8 @@
 """BatchNorm1d and BatchNorm2d: normalization with batch statistics and running estimates."""
 import numpy as np
 
-from ... import dtypes
-from ...tensor import Tensor
 from .. import functional as F
-from ._params import ones_parameter, zeros_parameter
+from ._params import buffer, factory_kwargs, ones_parameter, zeros_parameter
 from .module import Module
 
 
@@ -21,17 +19,20 @@ class _BatchNorm(Module):
     ranks = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True):
+                 track_running_stats=True, device=None, dtype=None):
         super().__init__()
+        factory = factory_kwargs(type(self).__name__, device, dtype)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", ones_parameter(num_features) if affine else None)
-        self.register_parameter("bias", zeros_parameter(num_features) if affine else None)
+        self.register_parameter("weight", ones_parameter(num_features, **factory)
+                                if affine else None)
+        self.register_parameter("bias", zeros_parameter(num_features, **factory)
+                                if affine else None)
         if track_running_stats:
-            dtype = dtypes.get_default_dtype()
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
+            dtype, device = factory["dtype"], factory["device"]
+            self.register_buffer("running_mean", buffer(np.zeros(num_features, dtype), device))
+            self.register_buffer("running_var", buffer(np.ones(num_features, dtype), device))
+            self.register_buffer("num_batches_tracked", buffer(np.array(0, np.int64), device))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)

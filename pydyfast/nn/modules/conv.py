@@ -4,7 +4,7 @@ import math
 
 from ...ops.conv import ntuple
 from .. import functional as F
-from ._params import fan_in_bias, kaiming_weight
+from ._params import factory_kwargs, fan_in_bias, kaiming_weight
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -19,9 +19,10 @@ class _ConvNd(Module):
     spatial = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros"):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
         name, n = type(self).__name__, self.spatial
+        factory = factory_kwargs(name, device, dtype)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups})")
@@ -38,8 +39,9 @@ class _ConvNd(Module):
         rows, cols = ((in_channels, out_channels // groups) if self.transposed
                       else (out_channels, in_channels // groups))
         fan_in = cols * math.prod(self.kernel_size)
-        self.weight = kaiming_weight(rows, cols, *self.kernel_size)
-        self.register_parameter("bias", fan_in_bias(out_channels, fan_in) if bias else None)
+        self.weight = kaiming_weight(rows, cols, *self.kernel_size, **factory)
+        self.register_parameter("bias", fan_in_bias(out_channels, fan_in, **factory)
+                                if bias else None)
 
     def _resolve_padding(self, name, padding):
         """Padding as a tuple of ints, or PyTorch's 'valid' / 'same' kept as the string (the
@@ -115,9 +117,10 @@ class ConvTranspose2d(_ConvNd):
     transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros"):
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode)
+                         groups, bias, padding_mode, device, dtype)
         self.output_padding = ntuple("ConvTranspose2d", "output_padding", output_padding, 2, 0)
 
     def forward(self, input):  # noqa: A002

@@ -1,6 +1,6 @@
 """Identity, Linear and Bilinear layers (PyTorch's parameter names, shapes and init)."""
 from .. import functional as F
-from ._params import fan_in_bias, kaiming_weight, uniform_parameter
+from ._params import factory_kwargs, fan_in_bias, kaiming_weight, uniform_parameter
 from .module import Module
 
 
@@ -20,11 +20,13 @@ class Linear(Module):
     weight (out_features, in_features) and bias (out_features,), both ~ U(-1/sqrt(in), 1/sqrt(in)).
     """
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        factory = factory_kwargs("Linear", device, dtype)
         self.in_features, self.out_features = in_features, out_features
-        self.weight = kaiming_weight(out_features, in_features)
-        self.register_parameter("bias", fan_in_bias(out_features, in_features) if bias else None)
+        self.weight = kaiming_weight(out_features, in_features, **factory)
+        self.register_parameter("bias", fan_in_bias(out_features, in_features, **factory)
+                                if bias else None)
 
     def forward(self, input):  # noqa: A002
         return F.linear(input, self.weight, self.bias)
@@ -40,14 +42,17 @@ class Bilinear(Module):
     weight (out, in1, in2) and bias (out,), both ~ U(-1/sqrt(in1), 1/sqrt(in1)).
     """
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True):
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None,
+                 dtype=None):
         super().__init__()
+        factory = factory_kwargs("Bilinear", device, dtype)
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         bound = 1 / in1_features ** 0.5
-        self.weight = uniform_parameter((out_features, in1_features, in2_features), bound)
-        self.register_parameter("bias", uniform_parameter((out_features,), bound) if bias
-                                else None)
+        self.weight = uniform_parameter((out_features, in1_features, in2_features), bound,
+                                        **factory)
+        self.register_parameter("bias", uniform_parameter((out_features,), bound, **factory)
+                                if bias else None)
 
     def forward(self, input1, input2):
         return F.bilinear(input1, input2, self.weight, self.bias)

@@ -3,9 +3,11 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from ... import dtypes
 from ...cuda import Device
 from ...tensor import Tensor
 from ..parameter import Parameter
+from . import hooks
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -30,6 +32,8 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        for table in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
+            object.__setattr__(self, table, hooks.new_table())
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name, value):
@@ -104,11 +108,67 @@ class Module:
             raise TypeError(f"add_module: {name} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
 
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The submodule at the dotted path ``target`` ('' is self): ``get_submodule('0.conv')``."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                if not hasattr(module, part):
+                    raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+                raise AttributeError(f"`{part}` is not an nn.Module")
+            module = child
+        return module
+
+    def _get_member(self, target, table, kind):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        member = getattr(module, table).get(name)
+        if member is not None:
+            return member
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        raise AttributeError(f"`{name}` is not {kind}")
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` (a state-dict key: '0.weight')."""
+        return self._get_member(target, "_parameters", "an nn.Parameter")
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` ('bn.running_mean')."""
+        return self._get_member(target, "_buffers", "a buffer")
+
+    # ----------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Run ``hook(module, args)`` before each forward; a non-None result replaces ``args``
+        (a single value is wrapped in a tuple). With ``with_kwargs``:
+        ``hook(module, args, kwargs) -> None or (args, kwargs)``. Returns a handle
+        (``handle.remove()``)."""
+        return hooks.add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook",
+                              prepend, with_kwargs=with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Run ``hook(module, args, output)`` after each forward (``hook(module, args, kwargs,
+        output)`` with ``with_kwargs``); a non-None result replaces the output."""
+        return hooks.add_hook(self._forward_hooks, hook, "register_forward_hook", prepend,
+                              with_kwargs=with_kwargs)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Run ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        positional inputs have been computed; a non-None result (a tuple like ``grad_input``)
+        replaces them. Entries are Tensors, or None for non-Tensor arguments."""
+        return hooks.add_hook(self._backward_hooks, hook, "register_full_backward_hook",
+                              prepend)
+
     # --------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------- traversal
@@ -203,19 +263,26 @@ class Module:
         return self
 
     def to(self, *args, device=None, dtype=None):
-        """Move parameters and buffers to a device and/or floating dtype, in place."""
+        """Move parameters and buffers to a device and/or floating dtype, in place:
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)`` (its device and
+        dtype). The dtype applies to floating parameters and buffers only, as in torch."""
         from ...cuda import to_device
         for a in args:
-            if isinstance(a, (Device, int)) or (isinstance(a, str) and
-                                                a.split(":")[0] in ("cpu", "cuda")):
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif isinstance(a, (Device, int)) or (isinstance(a, str) and
+                                                  a.split(":")[0] in ("cpu", "cuda")):
                 device = a
             else:
                 dtype = a
+        if dtype is not None and np.dtype(dtypes.resolve(dtype)).kind not in "fc":
+            raise TypeError(f"Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={np.dtype(dtypes.resolve(dtype))}")
         if device is not None:
             target = Device(device)
             self._apply_to_tensors(lambda a: to_device(a, target))
         if dtype is not None:
-            dt = np.dtype(dtype)
+            dt = np.dtype(dtypes.resolve(dtype))
             self._apply_to_tensors(lambda a: a.astype(dt) if a.dtype.kind == "f" else a)
         return self
 
@@ -230,6 +297,9 @@ class Module:
 
     def double(self):
         return self.to(dtype=np.float64)
+
+    def half(self):
+        return self.to(dtype=np.float16)
 
     # ------------------------------------------------------------ state dict
     def state_dict(self, prefix=""):

@@ -10,15 +10,10 @@ from ...ops.rnn import (GATE_BLOCKS, gru_cell, lstm_cell, rnn_relu_cell, rnn_seq
                          rnn_tanh_cell)
 from ...ops.shape import concatenate, stack
 from ...tensor import Tensor
-from ..parameter import Parameter
+from ._params import factory_kwargs, uniform_parameter
 from .module import Module
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
-
-def _uniform_parameter(shape, bound, dtype):
-    """U(-bound, bound) from pydyfast's global generator (``pydyfast.manual_seed``)."""
-    return Parameter(generator().uniform(-bound, bound, shape).astype(dtype))
-
 
 def _dropout(x, p):
     """Inverted dropout between layers: zero with probability p, scale the rest by 1/(1-p)."""
@@ -32,9 +27,10 @@ class RNNBase(Module):
     bias_ih_l{k}, bias_hh_l{k} (G*H,), with G gate blocks (GRU 3, LSTM 4, RNN 1)."""
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
+        factory = factory_kwargs(name, device, dtype)
         if input_size <= 0 or hidden_size <= 0 or num_layers <= 0:
             raise ValueError(f"{name}: input_size, hidden_size and num_layers must be positive, "
                              f"got {input_size}, {hidden_size}, {num_layers}")
@@ -53,7 +49,7 @@ class RNNBase(Module):
                     shapes += [("bias_ih", (rows,)), ("bias_hh", (rows,))]
                 for kind, shape in shapes:
                     setattr(self, f"{kind}_l{layer}{suffix}",
-                            _uniform_parameter(shape, bound, dtype))
+                            uniform_parameter(shape, bound, **factory))
 
     def _layer_parameters(self, layer, suffix):
         get = self._parameters.get
@@ -130,11 +126,11 @@ class RNN(RNNBase):
     """Elman RNN: h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act 'tanh' or 'relu'."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=np.float32):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__("rnn_" + nonlinearity, input_size, hidden_size, num_layers, bias,
-                         batch_first, dropout, bidirectional, dtype)
+                         batch_first, dropout, bidirectional, device, dtype)
         self.nonlinearity = nonlinearity
 
 
@@ -142,35 +138,36 @@ class LSTM(RNNBase):
     """Long short-term memory, gate order i, f, g, o (see ``lstm_cell``)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__("lstm", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype)
+                         bidirectional, device, dtype)
 
 
 class GRU(RNNBase):
     """Gated recurrent unit, gate order r, z, n (see ``gru_cell``)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=np.float32):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__("gru", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, dtype)
+                         bidirectional, device, dtype)
 
 
 class _CellBase(Module):
     """One time step: weight_ih (G*H, in), weight_hh (G*H, H), bias_ih, bias_hh (G*H,)."""
 
-    def __init__(self, mode, input_size, hidden_size, bias, dtype):
+    def __init__(self, mode, input_size, hidden_size, bias, device, dtype):
         super().__init__()
+        factory = factory_kwargs(type(self).__name__, device, dtype)
         if input_size <= 0 or hidden_size <= 0:
             raise ValueError(f"{type(self).__name__}: input_size and hidden_size must be "
                              f"positive, got {input_size}, {hidden_size}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         rows, bound = GATE_BLOCKS[mode] * hidden_size, 1 / math.sqrt(hidden_size)
-        self.weight_ih = _uniform_parameter((rows, input_size), bound, dtype)
-        self.weight_hh = _uniform_parameter((rows, hidden_size), bound, dtype)
+        self.weight_ih = uniform_parameter((rows, input_size), bound, **factory)
+        self.weight_hh = uniform_parameter((rows, hidden_size), bound, **factory)
         if bias:
-            self.bias_ih = _uniform_parameter((rows,), bound, dtype)
-            self.bias_hh = _uniform_parameter((rows,), bound, dtype)
+            self.bias_ih = uniform_parameter((rows,), bound, **factory)
+            self.bias_hh = uniform_parameter((rows,), bound, **factory)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -187,11 +184,12 @@ class _CellBase(Module):
 class RNNCell(_CellBase):
     """h' = act(W_ih x + b_ih + W_hh h + b_hh); input (B, in) or (in,), hx like h or None."""
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=np.float32):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
+                 dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
-        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias, dtype)
+        super().__init__("rnn_" + nonlinearity, input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -202,8 +200,8 @@ class RNNCell(_CellBase):
 class LSTMCell(_CellBase):
     """One LSTM step; hx = (h, c) or None; returns (h', c')."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=np.float32):
-        super().__init__("lstm", input_size, hidden_size, bias, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("lstm", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         return lstm_cell(input, hx, *self._weights())
@@ -212,8 +210,8 @@ class LSTMCell(_CellBase):
 class GRUCell(_CellBase):
     """One GRU step; returns h'."""
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=np.float32):
-        super().__init__("gru", input_size, hidden_size, bias, dtype)
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__("gru", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input, hx=None):
         return gru_cell(input, hx, *self._weights())

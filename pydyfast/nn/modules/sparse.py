@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import init
-from ._params import empty_parameter
+from ._params import empty_parameter, factory_kwargs
 from .module import Module
 
 
@@ -13,8 +13,9 @@ class Embedding(Module):
     Row ``padding_idx`` starts at zero and receives no gradient (a padding token's vector).
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
         super().__init__()
+        factory = factory_kwargs("Embedding", device, dtype)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} out of range for "
@@ -22,7 +23,7 @@ class Embedding(Module):
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx
-        self.weight = empty_parameter(num_embeddings, embedding_dim)
+        self.weight = empty_parameter(num_embeddings, embedding_dim, **factory)
         init.normal_(self.weight)
         if padding_idx is not None:
             self.weight.data[padding_idx] = 0

@@ -9,7 +9,7 @@ from ...backend import array_module
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
-from ._params import empty_parameter, zeros_parameter
+from ._params import empty_parameter, factory_kwargs, zeros_parameter
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -39,17 +39,20 @@ class MultiheadAttention(Module):
     None when ``need_weights`` is False).
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False,
+                 device=None, dtype=None):
         super().__init__()
+        factory = factory_kwargs("MultiheadAttention", device, dtype)
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible "
                              f"by num_heads ({num_heads})")
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.head_dim, self.batch_first = embed_dim // num_heads, batch_first
-        self.in_proj_weight = empty_parameter(3 * embed_dim, embed_dim)
+        self.in_proj_weight = empty_parameter(3 * embed_dim, embed_dim, **factory)
         init.xavier_uniform_(self.in_proj_weight)
-        self.register_parameter("in_proj_bias", zeros_parameter(3 * embed_dim) if bias else None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        self.register_parameter("in_proj_bias", zeros_parameter(3 * embed_dim, **factory)
+                                if bias else None)
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, **factory)
         if bias:
             init.zeros_(self.out_proj.bias)
 
@@ -151,21 +154,23 @@ class TransformerEncoderLayer(Module):
     """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True):
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
         super().__init__()
+        factory = factory_kwargs("TransformerEncoderLayer", device, dtype)
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
                 raise ValueError(f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or "
                                  f"a callable, got {activation!r}")
             activation = _ACTIVATIONS[activation]
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+                                            batch_first=batch_first, **factory)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = activation

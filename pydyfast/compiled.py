@@ -1,0 +1,65 @@
+"""Loading the compiled modules (``pydyfast._C``, ``pydyfast._engine``) without ever running stale
+code.
+
+Each compiled module carries ``__source_hashes__``, the SHA-256 of every source file it was built
+from, taken at build time (cmake/source_hashes.cmake). Where those sources sit beside the package
+(engine.py always; csrc/ in a source checkout), a module built from other contents is refused with
+an ImportError naming the changed files: an edit that a rebuild has not picked up must never run
+the old code silently. The editable install with ``-Ceditable.rebuild=true`` (README, set-up)
+rebuilds on import, so in development the hashes always match.
+
+A module that is missing or fails to load falls back to the pure-Python/NumPy path, unless
+``PYDYFAST_REQUIRE_NATIVE=1`` (CI) makes that an error too.
+"""
+import hashlib
+import importlib
+import os
+from pathlib import Path
+
+REQUIRE_NATIVE = os.environ.get("PYDYFAST_REQUIRE_NATIVE", "") not in ("", "0")
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
+
+
+def _sources(name):
+    """The source files beside the package that ``pydyfast.<name>`` is built from, or None where
+    they are not shipped (csrc/ exists only in a source checkout)."""
+    if name == "_engine":
+        return [_PACKAGE / "engine.py"]
+    csrc = _CHECKOUT / "csrc"
+    if name == "_C" and csrc.is_dir() and (_CHECKOUT / "pyproject.toml").is_file():
+        return sorted([*csrc.glob("*.cpp"), *csrc.glob("*.h")])
+    return None
+
+
+def check_built_from_sources(module, sources):
+    """Raise ImportError unless ``module.__source_hashes__`` matches ``sources`` (paths)."""
+    built = dict(getattr(module, "__source_hashes__", None) or {})
+    current = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sources}
+    changed = sorted(n for n in built.keys() | current.keys() if built.get(n) != current.get(n))
+    if not changed:
+        return
+    where = {p.name: p for p in sources}
+    files = ", ".join(str(where.get(n, n)) + ("" if n in current else " (removed)")
+                      for n in changed)
+    raise ImportError(f"pydyfast: {module.__file__} was built from other sources than {files}: "
+                      f"it is stale. Rebuild: the editable install of README's set-up "
+                      f"(pip install --no-build-isolation -e . -Cbuild-dir=build "
+                      f"-Ceditable.rebuild=true) rebuilds on import, `pip install .` otherwise.")
+
+
+def load(name):
+    """(module, None), or (None, why) when ``pydyfast.<name>`` is not built or fails to load.
+    A stale module raises (see the module docstring)."""
+    try:
+        module = importlib.import_module(f"pydyfast.{name}")
+    except ImportError as exc:  # a build without a compiler: fall back to the references
+        if REQUIRE_NATIVE:
+            raise ImportError(f"pydyfast: the compiled module pydyfast.{name} did not load "
+                              f"({exc}), and PYDYFAST_REQUIRE_NATIVE=1 forbids the NumPy "
+                              f"fallback. Reinstall with a C++ compiler (README, set-up).") from exc
+        return None, str(exc)
+    sources = _sources(name)
+    if sources is not None:
+        check_built_from_sources(module, sources)
+    return module, None

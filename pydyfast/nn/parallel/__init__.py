@@ -1,0 +1,2 @@
+"""``pydyfast.nn.parallel``: data parallelism across processes (``torch.nn.parallel``)."""
+from .distributed import DistributedDataParallel  # noqa: F401

@@ -1,0 +1,259 @@
+"""In-place ``_`` methods (zero_, fill_, copy_, add_, ..., scatter_) with torch's autograd rules.
+
+Every method computes its new value with the out-of-place ops and then stores it by one rule,
+``_update``, which mirrors torch:
+
+- a leaf that requires grad refuses while grad mode is on (update it under ``no_grad``);
+- a tensor in a recorded graph (it has a ``grad_fn``, or the new value depends on a tensor
+  that requires grad) becomes the output of the recorded op: the same Tensor object gets the new
+  value and ``grad_fn``, so ``y = x * 2; y.add_(1); y.sum().backward()`` gives torch's gradient.
+  Its old array is left untouched (the new value lives in a fresh array) because backward
+  functions may have saved it;
+- anything else is written into its array in place, so views and aliases see the change.
+
+Each update bumps the tensor's version counter.
+"""
+import numpy as np
+
+from .autograd import Function, no_grad
+from .backend import array_module, engine as _engine
+from .ops import elementwise as E
+from .random import numpy_generator
+from .tensor import Tensor
+
+
+class Overwrite(Function):
+    """``value`` broadcast to ``x``'s shape and cast to its dtype: the new contents of a
+    ``fill_``/``copy_``. x's old values do not matter, so its gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        xp = array_module(x)
+        return xp.broadcast_to(value.astype(x.dtype, copy=False), x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        gx = array_module(gy).zeros_like(gy) if ctx.needs_input_grad[0] else None
+        return gx, gy  # the engine sums gy back to value's shape and dtype
+
+
+def _update(self, op, compute, value_requires=False):
+    """Give ``self`` the value ``compute(t)`` (a function of the tensor before the update) with
+    the rules in the module docstring; returns ``self``."""
+    grad_on = _engine.is_grad_enabled()
+    if grad_on and self.requires_grad and self.grad_fn is None:
+        raise RuntimeError(f"{op}: a leaf tensor that requires grad (shape {self.shape}) cannot "
+                           f"be modified in place while grad mode is on; wrap the update in "
+                           f"`with no_grad():`")
+    if grad_on and (self.grad_fn is not None or value_requires):
+        old_node = self.grad_fn
+        new = _checked(op, self, compute(_before_update(self)))
+        self.data, self.requires_grad = new.data, new.requires_grad
+        self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
+        if self._retains_grad:  # retain the new node's gradient instead of the old one's
+            _forget_retained(old_node, self)
+            self._retains_grad = False
+            self.retain_grad()
+    else:
+        with no_grad():
+            new = _checked(op, self, compute(self))
+        if self.grad_fn is not None:
+            self.data = new.data  # the recorded graph may have saved the old array
+        else:
+            self.data[...] = new.data
+    self._version += 1
+    _engine.note_inplace()
+    return self
+
+
+def _forget_retained(node, t):
+    """Drop ``t`` from the tensors whose gradient ``node`` retains (see engine.retain_grad)."""
+    node.retained = [(ref, k) for ref, k in node.retained if ref() is not t] or None
+
+
+def _before_update(self):
+    """A second handle on ``self`` as it is now: the input of the recorded update."""
+    old = Tensor._wrap(self.data, self.requires_grad)
+    old.grad_fn, old._output_nr, old._version = self.grad_fn, self._output_nr, self._version
+    return old
+
+
+def _checked(op, self, new):
+    """``new`` in ``self``'s dtype; torch refuses a result that would change shape or lose its
+    kind (a float result stored into an integer tensor)."""
+    if new.shape != self.shape:
+        raise RuntimeError(f"{op}: the result has shape {new.shape}, which cannot be stored in "
+                           f"place into a tensor of shape {self.shape}")
+    if new.dtype != self.dtype:
+        if not np.can_cast(new.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(f"{op}: result type {new.dtype} can't be cast to the tensor's "
+                               f"dtype {self.dtype} in place")
+        new = new.to(dtype=self.dtype)
+    return new
+
+
+def _requires_grad(value):
+    return isinstance(value, Tensor) and value.requires_grad
+
+
+def _as_tensor_on(self, value, op):
+    """A Tensor value on ``self``'s device (a number becomes a 0-d tensor of self's dtype)."""
+    if isinstance(value, Tensor):
+        return value if value.device == self.device else value.to(self.device)
+    if isinstance(value, (bool, int, float, np.generic)):
+        return Tensor._wrap(array_module(self.data).asarray(value, dtype=self.dtype))
+    raise TypeError(f"{op}: expected a number or a Tensor, got {type(value).__name__}")
+
+
+# ----------------------------------------------------------------- overwriting the contents
+def _fill(self, value, op):
+    value = _as_tensor_on(self, value, op)
+    if value.ndim != 0:
+        raise RuntimeError(f"{op}: only a 0-d value tensor is supported, got shape "
+                           f"{value.shape}")
+    return _update(self, op, lambda t: Overwrite.apply(t, value), value.requires_grad)
+
+
+def fill_(self, value):
+    """Set every element to ``value`` (a number or a 0-d Tensor)."""
+    return _fill(self, value, "fill_")
+
+
+def zero_(self):
+    """Set every element to 0."""
+    return _fill(self, 0, "zero_")
+
+
+def copy_(self, src, non_blocking=False):
+    """Copy ``src`` (broadcast to this shape, cast to this dtype, moved to this device)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_: expected a Tensor as src, got {type(src).__name__}")
+    if not _broadcasts_to(src.shape, self.shape):
+        raise RuntimeError(f"copy_: src of shape {src.shape} does not broadcast to the "
+                           f"tensor's shape {self.shape}")
+    src = _as_tensor_on(self, src, "copy_")
+    return _update(self, "copy_", lambda t: Overwrite.apply(t, src), src.requires_grad)
+
+
+def _broadcasts_to(shape, target):
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def _random_fill(op, draw):
+    def method(self, *args, generator=None):
+        if self.dtype.kind != "f":
+            raise TypeError(f"{op}: expected a floating tensor, got dtype {self.dtype}")
+        values = draw(numpy_generator(generator, op), self.shape, *args)
+        value = _as_tensor_on(self, Tensor._wrap(values.astype(self.dtype)), op)
+        return _update(self, op, lambda t: Overwrite.apply(t, value))
+    method.__name__ = op
+    return method
+
+
+def _draw_uniform(rng, shape, low=0.0, high=1.0):
+    if not low <= high:
+        raise ValueError(f"uniform_: expected from <= to, got from={low}, to={high}")
+    return rng.uniform(low, high, shape)
+
+
+def _draw_normal(rng, shape, mean=0.0, std=1.0):
+    if not std >= 0:
+        raise ValueError(f"normal_: expected std >= 0, got std={std}")
+    return rng.normal(mean, std, shape)
+
+
+uniform_ = _random_fill("uniform_", _draw_uniform)
+normal_ = _random_fill("normal_", _draw_normal)
+uniform_.__doc__ = "Fill with samples of U(from, to): ``uniform_(from=0, to=1, generator=None)``."
+normal_.__doc__ = "Fill with samples of N(mean, std^2): ``normal_(mean=0, std=1, generator=None)``."
+
+
+# ---------------------------------------------------------------------- arithmetic
+def _scaled(other, alpha, op):
+    if alpha == 1:
+        return other
+    if isinstance(other, Tensor):
+        return E.mul(other, alpha)
+    raise TypeError(f"{op}: alpha needs a Tensor operand, got {type(other).__name__}")
+
+
+def add_(self, other, *, alpha=1):
+    """self += alpha * other."""
+    other = _scaled(other, alpha, "add_")
+    return _update(self, "add_", lambda t: E.add(t, other), _requires_grad(other))
+
+
+def sub_(self, other, *, alpha=1):
+    """self -= alpha * other."""
+    other = _scaled(other, alpha, "sub_")
+    return _update(self, "sub_", lambda t: E.sub(t, other), _requires_grad(other))
+
+
+def mul_(self, other):
+    return _update(self, "mul_", lambda t: E.mul(t, other), _requires_grad(other))
+
+
+def div_(self, other):
+    return _update(self, "div_", lambda t: E.div(t, other), _requires_grad(other))
+
+
+def clamp_(self, min=None, max=None):  # noqa: A002  (torch's argument names)
+    return _update(self, "clamp_", lambda t: E.clip(t, min, max))
+
+
+# --------------------------------------------------------------- masked and indexed fills
+def masked_fill_(self, mask, value):
+    """Set the elements where the boolean ``mask`` (broadcast to this shape) is True to
+    ``value`` (a number, or a 0-d Tensor, which then receives the gradient of those elements)."""
+    return _masked_fill(self, mask, value, "masked_fill_")
+
+
+def _masked_fill(self, mask, value, op):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"{op}: only a 0-d value tensor is supported, got shape "
+                               f"{value.shape}")
+        return _update(self, op, lambda t: E.where(mask, value, t), value.requires_grad)
+    return _update(self, op, lambda t: E.masked_fill(t, mask, value))
+
+
+def index_fill_(self, dim, index, value):
+    """Set the slices ``index`` (int64, 0-d or 1-d) along ``dim`` to ``value``."""
+    axis = _axis("index_fill_", self, dim)
+    if not isinstance(index, Tensor) or index.dtype != np.int64 or index.ndim > 1:
+        raise TypeError(f"index_fill_: index must be an int64 Tensor with at most 1 dimension, "
+                        f"got {_describe(index)}")
+    size = self.shape[axis] if self.ndim else 1
+    idx = index.numpy().reshape(-1)
+    if idx.size and not (-size <= idx.min() and idx.max() < size):
+        raise IndexError(f"index_fill_: index out of range for dimension {dim} of size {size} "
+                         f"(indices from {idx.min()} to {idx.max()})")
+    selected = np.zeros(size, dtype=np.bool_)
+    selected[idx] = True
+    mask_shape = [1] * self.ndim
+    if self.ndim:
+        mask_shape[axis] = size
+    mask = _as_tensor_on(self, Tensor._wrap(selected.reshape(mask_shape)), "index_fill_")
+    return _masked_fill(self, mask, value, "index_fill_")
+
+
+def _axis(op, self, dim):
+    n = max(self.ndim, 1)  # torch treats a 0-d tensor's only dimension as 0 or -1
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape {self.shape}")
+    return dim % n
+
+
+def _describe(x):
+    if isinstance(x, Tensor):
+        return f"a {x.dtype} tensor of shape {x.shape}"
+    return type(x).__name__
+
+
+_METHODS = (fill_, zero_, copy_, uniform_, normal_, add_, sub_, mul_, div_, clamp_,
+            masked_fill_, index_fill_)
+for _method in _METHODS:
+    setattr(Tensor, _method.__name__, _method)

@@ -1,0 +1,59 @@
+"""erf (pydyfast/ops/special.py): forward and backward against torch on both kernel paths, the
+reference against the C library's erf, edge values and shapes, bad inputs."""
+import math
+
+import numpy as np
+import pytest
+
+import pydyfast as pdf
+from pydyfast.ops.special import _erf_ref, erf_array
+
+from op_table import Case, case_params, check
+from oracle import torch
+
+TABLE = [
+    Case("erf", [(3, 4)], low=-4, high=4),
+    Case("erf", [()], id="erf-0d"),
+    Case("erf", [(0, 3)], id="erf-empty"),
+    Case("erf", [(1, 1)], id="erf-size1"),
+    Case("erf", [(4, 5)], noncontig=True, low=-6, high=6, id="erf-noncontig"),
+    Case("Tensor.erf", [(2, 3, 4)]),
+    Case("F.gelu", [(4, 6)], low=-5, high=5, id="gelu-exact-uses-erf"),
+]
+
+
+@pytest.mark.parametrize("case,dtype", case_params(TABLE))
+def test_erf_matches_torch(case, dtype, kernels):
+    check(case, dtype)
+
+
+def test_reference_matches_the_c_library_to_float64_precision():
+    x = np.concatenate([np.linspace(-7, 7, 20001), [1e-300, -1e-300, 30.0, -30.0]])
+    expected = np.array([math.erf(v) for v in x])
+    assert np.allclose(_erf_ref(np, x), expected, rtol=4e-15, atol=0)
+    x32 = x.astype(np.float32)
+    expected32 = np.array([math.erf(v) for v in x32.astype(np.float64)])
+    assert np.allclose(_erf_ref(np, x32), expected32, rtol=2e-7, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_edge_values_on_both_paths(kernels, dtype):
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -40.0], dtype)
+    y = erf_array(x)
+    assert y.dtype == dtype and y.shape == x.shape
+    np.testing.assert_array_equal(y[:4], [0.0, -0.0, 1.0, -1.0])
+    assert np.signbit(y[1]) and np.isnan(y[4]) and y[6] == -1.0
+    np.testing.assert_allclose(y[5], 2 / math.sqrt(math.pi) * 1e-30, rtol=1e-6)
+
+
+def test_integer_input_computes_in_the_default_float_dtype():
+    y = pdf.erf(pdf.tensor(np.array([0, 1, -2])))
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), torch.erf(torch.tensor([0, 1, -2])).numpy(), rtol=1e-6)
+
+
+def test_bad_inputs_name_the_op():
+    with pytest.raises(TypeError, match="erf: expected a Tensor, got list"):
+        pdf.erf([1.0, 2.0])
+    with pytest.raises(TypeError, match="erf: expected a real tensor, got dtype complex"):
+        pdf.erf(pdf.Tensor(np.array([1j])))
