@@ -22,6 +22,7 @@ LAYERS = [  # (name, args, kwargs, input shape)
     ("Fold", ((4, 5), 2), {}, (2, 8, 12)),
     ("Upsample", (), dict(scale_factor=2, mode="bilinear", align_corners=False), (1, 2, 3, 4)),
     ("Upsample", (), dict(size=(5, 7)), (1, 2, 3, 4)),
+    ("Upsample", (), dict(scale_factor=1.5, mode="bicubic", align_corners=True), (1, 2, 3, 4)),
     ("UpsamplingNearest2d", (), dict(scale_factor=3), (1, 2, 3, 4)),
     ("UpsamplingBilinear2d", (), dict(size=(6, 5)), (1, 2, 3, 4)),
     ("ZeroPad1d", ((1, 2),), {}, (2, 3, 4)), ("ZeroPad2d", (1,), {}, (2, 3, 4, 5)),

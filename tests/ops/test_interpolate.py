@@ -23,6 +23,10 @@ for spatial, shape in SHAPES.items():
                               kwargs=dict(sizing, mode=LINEAR[spatial], align_corners=corners)))
         if spatial < 3:
             TABLE.append(Case("F.interpolate", [shape], kwargs=dict(sizing, mode="area")))
+        if spatial == 2:
+            TABLE += [Case("F.interpolate", [shape],
+                           kwargs=dict(sizing, mode="bicubic", align_corners=corners))
+                      for corners in (False, True)]
 TABLE += [
     Case("F.interpolate", [(2, 3, 5, 7)], kwargs=dict(size=(4, 11), mode="bilinear"),
          noncontig=True),
@@ -51,9 +55,10 @@ def test_upsample_nearest_by_two_repeats_pixels():
     ((1, 2, 4, 4), dict(size=(3, 3, 3)), ValueError, "size must be a positive int or 2"),
     ((1, 2, 4, 4), dict(size=0), ValueError, "size must be a positive"),
     ((1, 2, 4, 4), dict(scale_factor=0.1), ValueError, "empty output"),
-    ((1, 2, 4, 4), dict(size=3, mode="bicubic"), ValueError, "mode must be one of"),
+    ((1, 2, 4, 4), dict(size=3, mode="bicube"), ValueError, "mode must be one of"),
+    ((1, 2, 4), dict(size=3, mode="bicubic"), ValueError, "expects a 4-D input"),
     ((1, 2, 4, 4), dict(size=3, mode="linear"), ValueError, "expects a 3-D input"),
-    ((1, 2, 4, 4), dict(size=3, align_corners=True), ValueError, "align_corners can only"),
+    ((1, 2, 4, 4), dict(size=3, align_corners=True), ValueError, "align_corners can only be set with the interpolating"),
     ((2, 4), dict(size=3), ValueError, r"3-D, 4-D or 5-D input"),
     ((1, 2, 0, 4), dict(size=3), ValueError, "non-empty spatial axes"),
     ((1, 2, 2, 2, 2), dict(size=3, mode="area"), ValueError, "5-D inputs are not supported"),
