@@ -10,8 +10,8 @@ from ..ops.linalg import matmul
 from ..ops.norm import normalize_rows
 from ..tensor import Tensor
 
-__all__ = ["linear", "bilinear", "embedding", "dropout", "dropout2d", "one_hot", "batch_norm",
-           "group_norm"]
+__all__ = ["linear", "bilinear", "embedding", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "one_hot", "batch_norm", "group_norm"]
 
 
 def _check_float(op, **tensors):
@@ -100,14 +100,38 @@ def dropout(input, p=0.5, training=True):  # noqa: A002
     return _dropout("dropout", input, p, training, input.shape)
 
 
+def _channel_dropout(op, input, p, training, spatial):  # noqa: A002
+    """Dropout of whole channels: one draw per (n, c) of a batched input (N, C, *spatial), per c
+    of an unbatched one (C, *spatial)."""
+    _check_float(op, input=input)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D input, "
+                         f"got shape {input.shape}")
+    channels = input.ndim - spatial
+    mask_shape = input.shape[:channels] + (1,) * spatial
+    return _dropout(op, input, p, training, mask_shape)
+
+
+def dropout1d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, L) or (C, L) with probability ``p``, scaling the rest by
+    1/(1-p)."""
+    return _channel_dropout("dropout1d", input, p, training, 1)
+
+
 def dropout2d(input, p=0.5, training=True):  # noqa: A002
-    """Zero whole channels with probability ``p`` (one draw per (n, c)), scaling the rest by
-    1/(1-p). input (N, C, H, W), or (N, C, L), which PyTorch also drops channel-wise."""
+    """Zero whole channels of (N, C, H, W) with probability ``p`` (one draw per (n, c)), scaling
+    the rest by 1/(1-p). A 3-D input is taken as (N, C, L), as PyTorch does (with a warning)."""
     _check_float("dropout2d", input=input)
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
-    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    return _dropout("dropout2d", input, p, training, mask_shape)
+        raise ValueError(f"dropout2d: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got "
+                         f"shape {input.shape}")
+    return _channel_dropout("dropout2d", input, p, training, input.ndim - 2)
+
+
+def dropout3d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability ``p``, scaling
+    the rest by 1/(1-p)."""
+    return _channel_dropout("dropout3d", input, p, training, 3)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -132,9 +132,23 @@ def test_dropout2d_zeroes_whole_channels_and_rescales(rng):
     assert np.all((three_d == 0).all(-1) | (three_d == 2).all(-1))  # (N, C, L): per channel
 
 
+@pytest.mark.parametrize("name,shape,channels", [
+    ("Dropout1d", (16, 8, 5), 2), ("Dropout1d", (32, 5), 1), ("Dropout3d", (8, 8, 2, 3, 2), 2),
+    ("Dropout3d", (32, 2, 3, 2), 1), ("Dropout2d", (32, 3, 3), 1 + 1),
+], ids=str)
+def test_channel_dropout_draws_once_per_channel(name, shape, channels):
+    y = getattr(nn, name)(0.5)(pdf.Tensor(np.ones(shape))).numpy()
+    per_channel = y.reshape(shape[:channels] + (-1,))
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
+    assert 0 < (per_channel[..., 0] == 0).mean() < 1
+
+
 @pytest.mark.parametrize("make,error,match", [
     (lambda: nn.Dropout2d(1.5), ValueError, r"Dropout2d: p must lie in \[0, 1\]"),
-    (lambda: nn.Dropout2d()(pdf.Tensor(np.ones((2, 3)))), ValueError, "3-D or 4-D"),
+    (lambda: nn.Dropout2d()(pdf.Tensor(np.ones((2, 3)))), ValueError,
+     r"dropout2d: expected a 3-D \(N, C, L\) or 4-D"),
+    (lambda: nn.Dropout1d()(pdf.Tensor(np.ones((2, 3, 4, 5)))), ValueError, "dropout1d"),
+    (lambda: nn.Dropout3d()(pdf.Tensor(np.ones((2, 3)))), ValueError, "dropout3d"),
     (lambda: nn.ConstantPad2d(1), TypeError, "value"),
     (lambda: nn.ReflectionPad2d((1, 2, 3)), TypeError, "4 ints"),
     (lambda: nn.ReflectionPad1d(3)(pdf.Tensor(np.ones((1, 2, 3)))), ValueError, "at most 2"),

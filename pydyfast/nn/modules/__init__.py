@@ -23,7 +23,7 @@ from .activation import (CELU, GLU, SELU, Hardsigmoid, Hardswish, LogSigmoid,  #
                          Mish, ReLU6, Softmin)
 from .conv import Conv3d  # noqa: F401,E402
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
-from .dropout import Dropout2d  # noqa: F401,E402
+from .dropout import Dropout1d, Dropout2d, Dropout3d  # noqa: F401,E402
 from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HuberLoss,  # noqa: F401,E402
                    MarginRankingLoss, PoissonNLLLoss, TripletMarginLoss)
 from .padding import *  # noqa: F401,F403,E402

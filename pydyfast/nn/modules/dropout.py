@@ -21,7 +21,19 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) with probability p while training."""
+
+    function = staticmethod(F.dropout1d)
+
+
 class Dropout2d(Dropout):
     """Zero whole channels of (N, C, H, W) with probability p while training."""
 
     function = staticmethod(F.dropout2d)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) with probability p while training."""
+
+    function = staticmethod(F.dropout3d)
