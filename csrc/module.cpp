@@ -11,6 +11,9 @@ void init_rnn(py::module_& m);
 void init_attention(py::module_& m);
 void init_resample(py::module_& m);
 void init_special(py::module_& m);
+void init_scan(py::module_& m);
+void init_gather(py::module_& m);
+void init_sort(py::module_& m);
 }  // namespace pydyfast
 
 PYBIND11_MODULE(_C, m) {
@@ -47,4 +50,7 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_attention(m);
   pydyfast::init_resample(m);
   pydyfast::init_special(m);
+  pydyfast::init_scan(m);
+  pydyfast::init_gather(m);
+  pydyfast::init_sort(m);
 }

@@ -26,15 +26,17 @@ BUILDERS = {"mlp": models.mlp, "lenet": models.lenet}
 def evaluate(model, x, y, batch_size):
     """Accuracy on (x, y), each rank scoring its shard and the counts summed over ranks."""
     model.eval()
-    right = np.zeros(2, np.int64)  # correct, seen
+    counts = np.zeros(2, np.int64)  # correct, seen
     with pdf.no_grad():
         for i in range(dist.get_rank() * batch_size, len(x), dist.get_world_size() * batch_size):
             out = model(pdf.tensor(x[i:i + batch_size], device=model_device(model)))
-            right += [int((out.numpy().argmax(-1) == y[i:i + batch_size]).sum()),
-                      len(y[i:i + batch_size])]
-    dist.all_reduce(right)
+            counts += [int((out.numpy().argmax(-1) == y[i:i + batch_size]).sum()),
+                       len(y[i:i + batch_size])]
+    counts = pdf.tensor(counts, device=model_device(model))  # NCCL reduces GPU tensors only
+    dist.all_reduce(counts)
     model.train()
-    return right[0] / max(right[1], 1)
+    correct, seen = counts.tolist()
+    return correct / max(seen, 1)
 
 
 def model_device(model):

@@ -22,6 +22,7 @@ from .functional import (abs, argmax, argmin, cat, clamp, clip, concatenate, cos
                          min, minimum, permute, relu, reshape, sigmoid, sin, split, sqrt,
                          square, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var,
                          where)
+from .functional import amax, amin, chunk, median, tensor_split, unbind  # noqa: F401,E402
 
 from .ops.special import erf  # noqa: F401
 from .serialization import load, save  # noqa: F401
@@ -32,7 +33,15 @@ from .ops.random import bernoulli, multinomial  # noqa: F401,E402
 from .tensor_plumbing import (channels_last, contiguous_format, memory_format,  # noqa: F401,E402
                               preserve_format)
 from .dtypes import bool_ as bool, int32 as int  # noqa: F401,E402,A004
-from . import data, nn, optim, utils  # noqa: F401,E402
+from . import data, nn, optim, special, utils  # noqa: F401,E402
 from . import distributed  # noqa: F401,E402
+# PyDyNet's top-level names (PyTorch has them too, except concat, its name for cat).
+from .functional import (add, div, dsplit, hsplit, mul, pow, sign, sub,  # noqa: F401,E402,A004
+                         swapaxes, vsplit)
+from .functional import concatenate as concat  # noqa: F401,E402
+from .functional import SURFACE as _SURFACE  # noqa: E402
+
+# The tensor op surface (cumsum, topk, gather, einsum, erf, ...) as pdf.X, as in torch
+globals().update({_name: getattr(functional, _name) for _name in _SURFACE})
 
 __version__ = "0.1.0"

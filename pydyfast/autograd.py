@@ -9,6 +9,7 @@ import functools
 from .backend import engine as _engine
 
 Context, is_grad_enabled, unbroadcast = _engine.Context, _engine.is_grad_enabled, _engine.unbroadcast
+is_grad_enable = is_grad_enabled  # PyDyNet's spelling
 
 __all__ = ["Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "unbroadcast"]

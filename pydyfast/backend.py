@@ -6,42 +6,16 @@ arrays to the CUDA launcher of the kernel family, and anything else (or everythi
 """
 import importlib.util
 import os
-import sys
 
 import numpy as np
 
-from . import compiled
+from . import compiled, process
 
 _REQUIRE_NATIVE = compiled.REQUIRE_NATIVE
 
 
-def _tune_malloc():
-    """Keep large arrays on glibc's heap instead of fresh mmaps.
-
-    glibc serves every allocation above 32 MB with mmap and unmaps it on free, so each large
-    activation or gradient of a training step arrives as new pages that the kernel must fault in
-    and zero (a 1-layer Transformer step at dim 512, batch 256: 1.91 s with mmaps, 1.45 s
-    without; peak RSS unchanged). PyTorch avoids this with its caching allocator. The cost: freed
-    memory stays with the process for reuse rather than going back to the OS at once.
-    ``PYDYFAST_MALLOC_TUNING=0`` leaves malloc alone.
-    """
-    if os.environ.get("PYDYFAST_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-        mallopt = ctypes.CDLL(None).mallopt  # glibc only; other C libraries lack it
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4
-    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 1 << 30))
-
-
-_malloc_tuned = _tune_malloc()
-
-# Our OpenMP kernels alternate with numpy's BLAS threads on few cores; libgomp's default
-# busy-wait after each parallel region then steals the cores BLAS needs (measured: im2col + GEMM
-# 20 ms spinning, 13 ms passive). Read by libgomp when _C loads it; a user setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Before _C loads: libgomp reads OMP_WAIT_POLICY then (see pydyfast/process.py).
+_process_defaults = process.apply()
 _C, _C_error = compiled.load("_C")
 # The autograd engine: engine.py compiled by Cython, or the same file run as Python.
 engine, _engine_error = compiled.load("_engine")
@@ -80,7 +54,7 @@ def info():
         "_engine": engine.__name__ == "pydyfast._engine",
         "kernels": _kernels,
         "openmp": bool(_C is not None and _C.openmp()),
-        "malloc_tuned": _malloc_tuned,
+        "process_defaults": dict(_process_defaults),
         "num_threads": get_num_threads(),
         "cuda": cuda.is_available(),
     }

@@ -118,3 +118,14 @@ def to_device(array, device):
         raise RuntimeError(f"to('{device}'): no CUDA GPU is available (cupy found none)")
     with cp.cuda.Device(device.index):
         return cp.asarray(array)
+
+
+def current_device():
+    """The index of the current CUDA device (``torch.cuda.current_device``)."""
+    return cupy_module().cuda.runtime.getDevice()
+
+
+def set_device(device):
+    """Make ``device`` (an index, 'cuda:N' or a Device) the current CUDA device."""
+    index = device if isinstance(device, int) else Device(device).index
+    cupy_module().cuda.runtime.setDevice(index)

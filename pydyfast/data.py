@@ -280,7 +280,8 @@ class DistributedSampler(Sampler):
     Rank r of R takes indices r, r + R, r + 2R, ... of the (shuffled) index list. Without
     ``drop_last`` the list is padded with its own first indices to a multiple of R, so every
     rank gets ceil(N / R); with it, the tail is cut to floor(N / R) per rank. The shuffle
-    depends on ``seed + epoch`` only, so all ranks agree: call ``set_epoch(e)`` each epoch.
+    depends on ``seed + epoch`` only, so all ranks agree: call ``set_epoch(e)`` each epoch
+    (numpy's generator draws it, so the order is not torch's for the same seed).
     ``num_replicas`` and ``rank`` default to the default process group's.
     """
 

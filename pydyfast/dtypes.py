@@ -35,6 +35,30 @@ def resolve(dtype):
         raise TypeError(f"unknown dtype {dtype!r}") from exc
 
 
+def category(dtype):
+    """0 bool, 1 integer, 2 floating, 3 complex: the order torch's promotion ranks them in."""
+    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[np.dtype(dtype).kind]
+
+
+def promote_types(d1, d2):
+    """torch's promote_types: across categories the higher one's dtype wins at its own width
+    (int64 with float32 is float32, where numpy says float64); within one, numpy's rule."""
+    c1, c2 = category(d1), category(d2)
+    if c1 == c2 or {c1, c2} == {2, 3}:
+        return np.promote_types(d1, d2)
+    return np.dtype(d1) if c1 > c2 else np.dtype(d2)
+
+
+def combine_categories(higher, lower):
+    """torch's rule between promotion groups: the higher-priority group's dtype stands unless
+    the lower group is of a higher category (an int tensor times a float scalar is float)."""
+    if higher is None:
+        return lower
+    if lower is None or category(higher) >= category(lower):
+        return higher
+    return promote_types(higher, lower)
+
+
 def as_array(data, dtype=None, requires_grad=False, device=None):
     """A fresh array for Tensor(...): copied, on ``device``, with PyTorch's dtype rules."""
     from .cuda import CPU, Device, to_device

@@ -34,9 +34,42 @@ def set_grad_enabled(enabled):
     _mode.enabled = bool(enabled)
 
 
-def note_inplace():
-    """Record that some tensor was modified in place (see ``_check_versions``)."""
+def note_inplace(t=None):
+    """Record that ``t`` (or, without it, some tensor) was modified in place: bump its version
+    counter, which its views share, and the epoch that tells backward to check versions."""
+    if t is not None:
+        t._version_counter[0] += 1
     _inplace_epoch[0] += 1
+
+
+def keep_saved_values(node, array):
+    """``array`` is about to be overwritten in place by a recorded write: every reference that
+    ``node`` saved for backward becomes a copy of its current values (torch clones the original
+    self of an in-place op whose backward needs it)."""
+    copy = None
+    saved = node.saved_tensors
+    if saved and any(s is array for s in saved):
+        copy = array.copy()
+        node.saved_tensors = tuple([copy if s is array else s for s in saved])
+    for name, value in list(node.__dict__.items()):
+        if value is array:
+            copy = array.copy() if copy is None else copy
+            node.__dict__[name] = copy
+
+
+def mark_view(out, base):
+    """If ``out``'s array is a view of ``base``'s memory, make ``out`` a view of ``base`` as
+    torch's are: the same version counter (a write through either is seen by every node that
+    saved the other) and ``out._base``. A node that produced a view is marked, so backward can
+    tell when the view was written through its base after it was made."""
+    b = base.data
+    if out.data.base is None or out.data.base is not (b if b.base is None else b.base):
+        return out
+    out._version_counter = base._version_counter
+    out._base = base if base._base is None else base._base
+    if out.grad_fn is not None:
+        out.grad_fn.makes_view = True
+    return out
 
 
 class Context:
@@ -68,7 +101,8 @@ def init_tensor(t, data, requires_grad, grad_fn, output_nr):
     t.requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._output_nr = output_nr
-    t._version = 0
+    t._version_counter = [0]
+    t._base = None
     t._retains_grad = False
 
 
@@ -121,9 +155,14 @@ def apply(cls, *inputs, **params):
         ctx.retained = None
         ctx.hooks = None
         ctx.epoch = _inplace_epoch[0]
-        ctx.versions = tuple([t._version for t in inputs])
+        ctx.versions = tuple([t._version_counter[0] for t in inputs])
         if not hasattr(ctx, "saved_tensors"):
             ctx.saved_tensors = ()
+        elif ctx.n_outputs == 1:
+            for saved in ctx.saved_tensors:
+                if saved is out:  # backward reads the output: a later write into it must show
+                    ctx.output_version = result._version_counter
+                    break
     return result
 
 
@@ -143,14 +182,51 @@ def unbroadcast(grad, shape):
 
 
 def _check_versions(node):
-    """Raise if an input whose array backward needs was modified in place after the forward."""
+    """Raise if an input or the output whose array backward needs was modified in place after
+    the forward."""
+    written = node.__dict__.get("output_version")
+    if written is not None and written[0] != 0:
+        raise RuntimeError(
+            f"autograd: the output of {node.function.__name__} was modified in place after it "
+            f"was computed; its backward needs that value. Use an out-of-place operation or "
+            f"clone() the output before writing into it.")
     saved = list(node.saved_tensors or ()) + list(node.__dict__.values())
     for t, version in zip(node.inputs, node.versions):
-        if t._version != version and any(s is t.data for s in saved):
+        if t._version_counter[0] != version and any(s is t.data for s in saved):
             raise RuntimeError(
                 f"autograd: an input of {node.function.__name__} (shape {t.data.shape}) was "
                 f"modified in place after it was used; backward needs its old value. Use an "
                 f"out-of-place operation (x = x + y) or clone() it first.")
+
+
+def _source_of(node, i, t):
+    """Input ``i`` of ``node`` as the node saw it. An in-place write into a tensor of a graph
+    moves the tensor onto a new node (``rebased``: the snapshot tensor that holds its earlier
+    history, the version the write produced and the tensor's version counter); a node that used
+    the tensor before the write follows that chain back to the snapshot."""
+    seen = node.versions[i]
+    src = t
+    f = t.grad_fn
+    counter = t._version_counter
+    while f is not None and "rebased" in f.__dict__ and f.rebased[2] is counter \
+            and seen < f.rebased[1]:
+        src = f.rebased[0]
+        f = src.grad_fn
+    return src
+
+
+def _check_view_use(node, t, f):
+    """``t`` is a view made by ``f`` before the last in-place write. If its memory was written
+    (through its base or another view) between its making and ``node`` using it, its values
+    are not what its recorded history computes (torch would rebuild that history from the
+    base): raise rather than return a wrong gradient."""
+    for i, x in enumerate(node.inputs):
+        if x is t and node.versions[i] != f.versions[0]:
+            raise RuntimeError(
+                f"autograd: a view (shape {t.data.shape}) made by {f.function.__name__} was "
+                f"used by {node.function.__name__} after its base was modified in place; "
+                f"pydyfast does not rebuild a view's history from its base. Make the view after "
+                f"the write, or clone() it before.")
 
 
 def _zeros_for(meta):
@@ -194,6 +270,8 @@ def backward(root, grad, retain_graph=False):
                 _run_post_accumulate_hooks(root)
         return
     # Pass 1: count, for every node reachable from the root, the edges that will feed it.
+    epoch = _inplace_epoch[0]
+    sources = {}  # node -> its inputs as they were when it ran, for nodes older than a write
     pending = {top: 0}
     stack = [top]
     while stack:
@@ -204,9 +282,14 @@ def backward(root, grad, retain_graph=False):
                 "access saved tensors after they have already been freed). Saved intermediate "
                 "values of the graph are freed when you call .backward(); specify "
                 "retain_graph=True the first time if you need to backward twice.")
-        for t in node.inputs:
+        inputs = node.inputs
+        if node.epoch != epoch:
+            inputs = sources[node] = [_source_of(node, i, t) for i, t in enumerate(inputs)]
+        for t in inputs:
             f = t.grad_fn
             if f is not None:
+                if f.epoch != epoch and "makes_view" in f.__dict__:
+                    _check_view_use(node, t, f)
                 if f in pending:
                     pending[f] += 1
                 else:
@@ -218,11 +301,10 @@ def backward(root, grad, retain_graph=False):
     grads = {top: [grad] if top.n_outputs == 1 else
              [grad if i == root._output_nr else None for i in range(top.n_outputs)]}
     ready = [top]
-    epoch = _inplace_epoch[0]
     handed = {id(grad)}  # arrays given to leaves so far; the caller's gradient is not ours
     while ready:
         node = ready.pop()
-        inputs = node.inputs
+        inputs = node.inputs if node.epoch == epoch else sources[node]
         outs = grads.pop(node, None)
         in_grads = None
         if outs is not None:

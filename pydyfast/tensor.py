@@ -19,6 +19,11 @@ class _Size(int):
         return self._shape if dim is None else self._shape[dim]
 
 
+class NonScalarBackwardError(RuntimeError, ValueError):
+    """``backward()`` without ``grad`` on a tensor of more than one element: a RuntimeError as in
+    PyTorch and a ValueError as in PyDyNet, so handlers written for either catch it."""
+
+
 class Tensor:
     """A multi-dimensional array with automatic differentiation.
 
@@ -34,10 +39,9 @@ class Tensor:
         Record operations on this tensor so that ``backward`` computes ``.grad`` for it.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version",
-                 "_retains_grad", "__weakref__")
-    # numpy must hand ``ndarray + Tensor`` to Tensor.__radd__ instead of looping over elements.
-    __array_ufunc__ = None
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version_counter",
+                 "_base", "_retains_grad", "__weakref__")
+    # numpy hands its ufuncs on Tensors to ``__array_ufunc__`` (tensor_methods.py).
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -66,6 +70,15 @@ class Tensor:
 
     def numel(self):
         return int(self.data.size)
+
+    @property
+    def _version(self):
+        """How many times this tensor's memory was written in place (torch's ``_version``)."""
+        return self._version_counter[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._version_counter[0] = value
 
     @property
     def is_leaf(self):
@@ -103,6 +116,15 @@ class Tensor:
     def numpy(self):
         """The data as a numpy array (a copy from the GPU; the array itself on the CPU)."""
         return self.data if type(self.data) is np.ndarray else self.data.get()
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        data = self.numpy()
+        if copy:
+            data = data.copy()
+        return data if dtype is None else data.astype(dtype, copy=False)
 
     def tolist(self):
         return self.numpy().tolist()
@@ -167,8 +189,11 @@ class Tensor:
         return self.to(dtype=np.bool_)
 
     def detach(self):
-        """A tensor on the same data that is cut out of the graph (no grad)."""
-        return Tensor._wrap(self.data)
+        """A tensor on the same data that is cut out of the graph (no grad). It shares the
+        version counter, as in torch, so writing into it is seen by the graph's checks."""
+        out = Tensor._wrap(self.data)
+        out._version_counter = self._version_counter
+        return out
 
     def copy(self):
         return self.clone()
@@ -238,7 +263,7 @@ class Tensor:
                                "requires_grad=True on the leaves?)")
         if grad is None:
             if self.data.size != 1:
-                raise RuntimeError(f"backward(): grad can be implicitly created only for "
+                raise NonScalarBackwardError(f"backward(): grad can be implicitly created only for "
                                    f"scalar outputs; this tensor has shape {self.shape}, so "
                                    f"pass grad= of that shape")
             grad = _ones_like(self.data)

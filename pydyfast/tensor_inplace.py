@@ -1,23 +1,24 @@
 """In-place ``_`` methods (zero_, fill_, copy_, add_, ..., scatter_) with torch's autograd rules.
 
-Every method computes its new value with the out-of-place ops and then stores it by one rule,
-``_update``, which mirrors torch:
+Every method computes its new value with the out-of-place ops and then stores it by the one
+in-place rule of the operators and ``x[k] = v`` (``ops.index.write_inplace``), which mirrors
+torch:
 
 - a leaf that requires grad refuses while grad mode is on (update it under ``no_grad``);
-- a tensor in a recorded graph (it has a ``grad_fn``, or the new value depends on a tensor
-  that requires grad) becomes the output of the recorded op: the same Tensor object gets the new
-  value and ``grad_fn``, so ``y = x * 2; y.add_(1); y.sum().backward()`` gives torch's gradient.
-  Its old array is left untouched (the new value lives in a fresh array) because backward
-  functions may have saved it;
+- a tensor in a recorded graph (it requires grad, or the new value depends on a tensor that
+  requires grad) becomes the output of the recorded op: the same Tensor object gets the new
+  value, written into its memory, and a ``grad_fn``, so ``y = x * 2; y.add_(1);
+  y.sum().backward()`` gives torch's gradient (nodes that saved the old values keep a copy);
 - anything else is written into its array in place, so views and aliases see the change.
 
-Each update bumps the tensor's version counter.
+Each update bumps the tensor's version counter, which its views share.
 """
 import numpy as np
 
 from .autograd import Function, no_grad
-from .backend import array_module, engine as _engine
+from .backend import array_module
 from .ops import elementwise as E
+from .ops import index as I
 from .random import numpy_generator
 from .tensor import Tensor
 
@@ -38,44 +39,15 @@ class Overwrite(Function):
 
 
 def _update(self, op, compute, value_requires=False):
-    """Give ``self`` the value ``compute(t)`` (a function of the tensor before the update) with
-    the rules in the module docstring; returns ``self``."""
-    grad_on = _engine.is_grad_enabled()
-    if grad_on and self.requires_grad and self.grad_fn is None:
-        raise RuntimeError(f"{op}: a leaf tensor that requires grad (shape {self.shape}) cannot "
-                           f"be modified in place while grad mode is on; wrap the update in "
-                           f"`with no_grad():`")
-    if grad_on and (self.grad_fn is not None or value_requires):
-        old_node = self.grad_fn
-        new = _checked(op, self, compute(_before_update(self)))
-        self.data, self.requires_grad = new.data, new.requires_grad
-        self.grad_fn, self._output_nr = new.grad_fn, new._output_nr
-        if self._retains_grad:  # retain the new node's gradient instead of the old one's
-            _forget_retained(old_node, self)
-            self._retains_grad = False
-            self.retain_grad()
-    else:
+    """Give ``self`` the value ``compute(t)`` (a function of the tensor before the update) by
+    the one in-place rule of ``ops.index.write_inplace``; returns ``self``."""
+    def record(snapshot):
+        return _checked(op, self, compute(snapshot))
+
+    def write():
         with no_grad():
-            new = _checked(op, self, compute(self))
-        if self.grad_fn is not None:
-            self.data = new.data  # the recorded graph may have saved the old array
-        else:
-            self.data[...] = new.data
-    self._version += 1
-    _engine.note_inplace()
-    return self
-
-
-def _forget_retained(node, t):
-    """Drop ``t`` from the tensors whose gradient ``node`` retains (see engine.retain_grad)."""
-    node.retained = [(ref, k) for ref, k in node.retained if ref() is not t] or None
-
-
-def _before_update(self):
-    """A second handle on ``self`` as it is now: the input of the recorded update."""
-    old = Tensor._wrap(self.data, self.requires_grad)
-    old.grad_fn, old._output_nr, old._version = self.grad_fn, self._output_nr, self._version
-    return old
+            self.data[...] = _checked(op, self, compute(self)).data
+    return I.write_inplace(self, op, value_requires, record, write)
 
 
 def _checked(op, self, new):

@@ -1,7 +1,6 @@
 """Operator and method bindings of Tensor (``x + y``, ``x.sum()``, ``x[i]``, ``x += 1``)."""
 import numpy as np
 
-from .backend import engine as _engine
 from .ops import elementwise as E, index as I, linalg as L, reduce as R, shape as S
 from .ops import softmax as SM, special as SP
 from .tensor import Tensor
@@ -22,29 +21,24 @@ def _compare(ufunc, name):
 
 
 def _inplace(name, ufunc, out_of_place):
-    """``x op= y``: in place when no graph is involved; inside a recorded graph (grad mode on
-    and x or y part of it) it rebinds ``x`` to the out-of-place result, which keeps every
-    gradient right; a leaf that requires grad refuses, as in PyTorch."""
+    """``x op= y`` in place, with torch's semantics inside a graph (see index.write_inplace)."""
 
     def method(self, other):
-        other_requires = isinstance(other, Tensor) and other.requires_grad
-        is_graph_leaf = self.requires_grad and self.grad_fn is None
-        if _engine.is_grad_enabled() and not is_graph_leaf and (
-                self.grad_fn is not None or other_requires):
-            return out_of_place(self, other)
-        I.check_inplace(self, name, other_requires)
-        a, b = E.operands(self, other, name)
-        try:
-            ufunc(self.data, b.data, out=self.data)
-        except TypeError as exc:  # e.g. an int64 tensor /= 2
-            raise TypeError(f"{name}: cannot store the result in a tensor of dtype "
-                            f"{self.dtype} in place ({exc})") from None
-        except ValueError:
-            raise ValueError(f"{name}: a value of shape {b.shape} does not broadcast to the "
-                             f"tensor's shape {self.shape} in place") from None
-        self._version += 1
-        _engine.note_inplace()
-        return self
+        def record(snapshot):
+            return out_of_place(snapshot, other)
+
+        def write():
+            _, b = E.operands(self, other, name)
+            try:
+                ufunc(self.data, b.data, out=self.data)
+            except TypeError as exc:  # e.g. an int64 tensor /= 2
+                raise TypeError(f"{name}: cannot store the result in a tensor of dtype "
+                                f"{self.dtype} in place ({exc})") from None
+            except ValueError:
+                raise ValueError(f"{name}: a value of shape {b.shape} does not broadcast to "
+                                 f"the tensor's shape {self.shape} in place") from None
+        return I.write_inplace(self, name, isinstance(other, Tensor) and other.requires_grad,
+                               record, write)
     method.__name__ = name
     return method
 
@@ -75,7 +69,8 @@ _bindings = {
     "reshape": S.reshape, "flatten": S.flatten, "transpose": S.transpose,
     "permute": S.permute, "swapaxes": S.swapaxes, "squeeze": S.squeeze,
     "unsqueeze": S.unsqueeze, "expand": S.expand, "broadcast_to": S.broadcast_to,
-    "split": S.split,
+    "split": S.split, "chunk": S.chunk, "unbind": S.unbind, "tensor_split": S.tensor_split,
+    "amax": R.amax, "amin": R.amin, "median": R.median,
     "softmax": lambda self, dim=-1: SM.softmax(self, dim),
     "log_softmax": lambda self, dim=-1: SM.log_softmax(self, dim),
     "erf": SP.erf,
@@ -87,18 +82,60 @@ for _name, _fn in _bindings.items():
     setattr(Tensor, _name, _fn)
 
 
-def _logical(name):
-    def method(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Whether any/all elements are nonzero over ``axis``/``dim``; a bool tensor."""
-        out = getattr(self.data, name)(axis=R.resolve_axes(name, self.ndim, axis, dim),
-                                       keepdims=bool(keepdims or keepdim))
-        return Tensor._wrap(np.asarray(out) if type(self.data) is np.ndarray else out)
-    method.__name__ = name
-    return method
+def _surface_methods():
+    """The op surface as methods (``x.cumsum(0)``, ``x.topk(3)``) and its operators
+    (``%``, ``//``, ``& | ^ ~``, ``<<``, ``>>``)."""
+    from . import functional as F
+    not_methods = {"einsum", "meshgrid", "tensordot"}  # their first argument is not a tensor
+    for name in F.SURFACE:
+        if name not in not_methods:
+            setattr(Tensor, name, getattr(F, name))
+    operators = {"mod": F.remainder, "floordiv": F.floor_divide, "and": F.bitwise_and,
+                 "or": F.bitwise_or, "xor": F.bitwise_xor, "lshift": F.bitwise_left_shift,
+                 "rshift": F.bitwise_right_shift}
+    for name, fn in operators.items():
+        setattr(Tensor, f"__{name}__", fn)
+        setattr(Tensor, f"__r{name}__", _reflect(fn))
+    Tensor.__invert__ = F.bitwise_not
+    Tensor.clamp_min, Tensor.clamp_max = F.clamp_min, F.clamp_max
 
 
-Tensor.any = _logical("any")
-Tensor.all = _logical("all")
+_surface_methods()
+
+
+# numpy ufuncs meeting a Tensor: ``ndarray + Tensor`` and ``np.float32(2) * t`` are the
+# Tensor's operators (a Tensor, with gradients); anything else (``np.exp(t)``, the in-place
+# ``w.data -= lr * w.grad``, ``np.allclose(t, y)``) is numpy's own on the Tensors' arrays, as
+# for torch's tensors (``__array__`` refuses a tensor that requires grad).
+_UFUNC_OPERATORS = {
+    np.add: ("__add__", "__radd__"), np.subtract: ("__sub__", "__rsub__"),
+    np.multiply: ("__mul__", "__rmul__"), np.true_divide: ("__truediv__", "__rtruediv__"),
+    np.power: ("__pow__", "__rpow__"), np.matmul: ("__matmul__", "__rmatmul__"),
+    np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
+    np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
+    np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
+}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    names = _UFUNC_OPERATORS.get(ufunc)
+    if names is not None and method == "__call__" and not kwargs and len(inputs) == 2:
+        a, b = inputs
+        return getattr(a, names[0])(b) if isinstance(a, Tensor) else getattr(b, names[1])(a)
+    arrays = [np.asarray(x) if isinstance(x, Tensor) else x for x in inputs]
+    if "out" in kwargs:
+        kwargs["out"] = tuple(np.asarray(x) if isinstance(x, Tensor) else x
+                              for x in kwargs["out"])
+    return getattr(ufunc, method)(*arrays, **kwargs)
+
+
+Tensor.__array_ufunc__ = _array_ufunc
+
 
 # torch's plumbing (view/view(dtype), clone, contiguous, new_*, ...) and in-place `_` methods
 from . import tensor_inplace, tensor_plumbing  # noqa: E402,F401
+
+# PyDyNet's array attributes (torch has neither name): the array module of the tensor's device
+# (numpy or cupy) and the byte strides of its array.
+Tensor.xp = property(lambda self: self.device.xp)
+Tensor.strides = property(lambda self: self.data.strides)

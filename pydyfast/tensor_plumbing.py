@@ -7,6 +7,7 @@ Each is a composition of existing ops, so gradients need no code of their own.
 import numpy as np
 
 from . import creation, dtypes
+from .backend import engine as _engine
 from .ops import random, shape as S
 from .tensor import Tensor
 
@@ -144,7 +145,7 @@ def _bit_view(x, dtype):
         if new > old and (x.shape[-1] * old) % new:
             raise RuntimeError(f"view({dtype}): the last dimension ({x.shape[-1]}) must be "
                                f"divisible by {new // old} to view {x.dtype} as {dtype}")
-    return Tensor._wrap(x.data.view(dtype))
+    return _engine.mark_view(Tensor._wrap(x.data.view(dtype)), x)  # shares x's version
 
 
 def _factory_kwargs(self, dtype, device):

@@ -1,14 +1,16 @@
-"""Shared fixtures: both dtypes, both CPU kernel paths, tolerances, torch as the oracle."""
+"""Shared fixtures: both dtypes, both CPU kernel paths, tolerances, seeds.
+
+PyTorch, the oracle, is not imported here: the tests that compare with it import it through
+tests/oracle.py (``pytest.importorskip``), so without it they skip, saying why, and the rest run.
+"""
 import os
+import sys
 
 import numpy as np
 import pytest
-import torch
 
 import pydyfast
 from pydyfast import backend
-
-torch.set_num_threads(1)  # tests compare values, not speed; avoid oversubscribing 2 cores
 
 
 @pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
@@ -42,10 +44,21 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _torch_single_thread():
+    """Tests compare values, not speed: one torch thread avoids oversubscribing the cores.
+    Collection has imported torch by now if any collected test uses it."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     pydyfast.manual_seed(0)
-    torch.manual_seed(0)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(0)
 
 
 LLAMA_DATA = os.environ.get("PYDYFAST_LLAMA_DATA")

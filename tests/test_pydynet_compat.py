@@ -104,8 +104,6 @@ def test_pydynet_style_training_script_learns():
     assert accuracy > 0.95
 
 
-@pytest.mark.skipif(not all(hasattr(nn, n) for n in ("Linear", "ReLU", "CrossEntropyLoss")),
-                    reason="needs the nn layers (Linear, ReLU, CrossEntropyLoss)")
 def test_pydynet_example_with_layers_learns():
     """PyDyNet's mnist example shape: Sequential of Linear/ReLU, nn.CrossEntropyLoss, Adam,
     StepLR, data_loader."""

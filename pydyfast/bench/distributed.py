@@ -43,7 +43,7 @@ def worker(sizes_mb, steps):
     for mb in sizes_mb:
         buf = np.ones(int(mb * 2 ** 20) // 4, np.float32)
         dist.all_reduce(buf)  # warm-up (and page faults)
-        seconds = _median_time(lambda: dist.all_reduce(buf), 3 if mb < 64 else 2)
+        seconds = _median_time(lambda buf=buf: dist.all_reduce(buf), 3 if mb < 64 else 2)
         figures["allreduce"][str(mb)] = {"seconds": seconds, "bytes_per_s": buf.nbytes / seconds}
     fw = Framework("pydyfast", "cpu")
     rng = np.random.default_rng(0)
@@ -52,33 +52,34 @@ def worker(sizes_mb, steps):
     y = pdf.tensor(rng.integers(0, 10, local))
     criterion = pdf.nn.CrossEntropyLoss()
 
-    def timed(model, sync_after=False):
-        opt = pdf.optim.Adam(model.parameters(), lr=1e-3)
-        params = list(model.parameters())
-        step_t, back_t = [], []
-        for i in range(steps + 2):
-            start = time.perf_counter()
-            loss = criterion(model(x), y)
-            opt.zero_grad()
-            b0 = time.perf_counter()
-            loss.backward()
-            if sync_after:  # every gradient in one blocking all-reduce after backward
-                flat = np.concatenate([p.grad.data.ravel() for p in params])
-                dist.all_reduce(flat, op="avg")
-            b1 = time.perf_counter()
-            opt.step()
-            if i >= 2:
-                step_t.append(time.perf_counter() - start)
-                back_t.append(b1 - b0)
-        return float(np.median(step_t)), float(np.median(back_t))
+    def step(model, opt, sync_after):
+        """One training step; returns (step seconds, backward seconds)."""
+        start = time.perf_counter()
+        loss = criterion(model(x), y)
+        opt.zero_grad()
+        b0 = time.perf_counter()
+        loss.backward()
+        if sync_after:  # every gradient in one blocking all-reduce after backward
+            flat = np.concatenate([p.grad.data.ravel() for p in model.parameters()])
+            dist.all_reduce(flat, op="avg")
+        b1 = time.perf_counter()
+        opt.step()
+        return time.perf_counter() - start, b1 - b0
 
-    fw.manual_seed(0)
-    plain = models.mlp(fw)
-    fw.manual_seed(0)
-    ddp = DistributedDataParallel(models.mlp(fw))
-    figures["step_plain"], figures["backward_plain"] = timed(plain)
-    figures["step_ddp"], figures["backward_ddp"] = timed(ddp)
-    _, figures["backward_then_allreduce"] = timed(plain, sync_after=True)
+    variants = {}
+    for name, wrap, sync_after in (("plain", False, False), ("ddp", True, False),
+                                   ("then_allreduce", False, True)):
+        fw.manual_seed(0)
+        model = DistributedDataParallel(models.mlp(fw)) if wrap else models.mlp(fw)
+        variants[name] = (model, pdf.optim.Adam(model.parameters(), lr=1e-3), sync_after, [])
+    for i in range(steps + 2):  # interleaved, so the machine's load drifts over all alike
+        for model, opt, sync_after, times in variants.values():
+            t = step(model, opt, sync_after)
+            if i >= 2:
+                times.append(t)
+    for name, (_, _, _, times) in variants.items():
+        step_s, backward_s = np.median(np.array(times), axis=0)
+        figures[f"step_{name}"], figures[f"backward_{name}"] = float(step_s), float(backward_s)
     if dist.get_rank() == 0:
         sys.stdout.write(json.dumps(figures) + "\n")
     dist.destroy_process_group()
@@ -89,7 +90,8 @@ def run(nproc, sizes_mb, steps):
     cmd = [find_mpiexec(), "-n", str(nproc), sys.executable, "-m", "pydyfast.bench.distributed",
            "--worker", "--sizes-mb", ",".join(map(str, sizes_mb)), "--steps", str(steps)]
     env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"} if nproc > 1 else {}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **env))
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **env),
+                          check=False)
     if proc.returncode != 0:
         raise SystemExit(f"pydyfast.bench distributed: {nproc} processes failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -19,4 +19,4 @@ from .group import (barrier, destroy_process_group, get_backend, get_rank,  # no
                     get_world_size, init_process_group, is_available, is_initialized,
                     is_mpi_available, is_nccl_available)
 from .process_group import DistributedTimeoutError, ReduceOp, Work  # noqa: F401
-from . import nn  # noqa: F401,E402
+from . import nn  # noqa: F401  (differentiable collectives: pydyfast.distributed.nn)

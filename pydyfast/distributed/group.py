@@ -44,7 +44,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise RuntimeError(f"init_process_group: the {name} backend is not available here "
                            f"({hint})")
     if timeout is None:
-        timeout = float(os.environ.get("PYDYFAST_DIST_TIMEOUT", 1800))
+        timeout = float(os.environ.get("PYDYFAST_DIST_TIMEOUT", "1800"))
     timeout = timeout_seconds(timeout)
     if name == "mpi":
         group = mpi.MpiGroup(timeout)

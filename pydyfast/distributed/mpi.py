@@ -45,7 +45,7 @@ class _CommThread(threading.Thread):
             fn, work = job
             try:
                 result = fn()
-            except BaseException as exc:  # handed to the waiter, which raises it
+            except BaseException as exc:  # noqa: BLE001  (handed to the waiter, which raises it)
                 work._finish(error=exc)
             else:
                 work._finish(result)
@@ -80,10 +80,11 @@ class MpiGroup(ProcessGroup):
 
     def __init__(self, timeout):
         from mpi4py import MPI
-        if MPI.Query_thread() < MPI.THREAD_SERIALIZED:
-            raise RuntimeError("distributed: MPI was initialised without thread support; the "
-                               "mpi backend needs MPI_THREAD_SERIALIZED or better (mpi4py's "
-                               "default, mpi4py.rc.thread_level = 'multiple')")
+        if MPI.Query_thread() < MPI.THREAD_MULTIPLE:
+            # the communication thread and the caller (point-to-point posts) both call MPI
+            raise RuntimeError("distributed: MPI was initialised without full thread support; "
+                               "the mpi backend needs MPI_THREAD_MULTIPLE (mpi4py's default, "
+                               "mpi4py.rc.thread_level = 'multiple')")
         self._MPI = MPI
         self.comm = MPI.COMM_WORLD.Dup()
         self.rank, self.size, self.timeout = self.comm.Get_rank(), self.comm.Get_size(), timeout

@@ -20,8 +20,8 @@ from .process_group import ProcessGroup, ReduceOp, Work
 
 def is_available():
     try:
-        from cupy.cuda import nccl
         import cupy
+        from cupy.cuda import nccl
         return bool(nccl.available) and cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:  # noqa: BLE001  (no cupy, no driver, no device: all mean "not available")
         return False
@@ -73,8 +73,8 @@ class NcclGroup(ProcessGroup):
             local_rank = int(os.environ.get(
                 "LOCAL_RANK", mpi_comm.Split_type(_mpi().COMM_TYPE_SHARED).Get_rank()))
         else:
-            self.rank = rank if rank >= 0 else int(os.environ.get("RANK", 0))
-            self.size = world_size if world_size > 0 else int(os.environ.get("WORLD_SIZE", 1))
+            self.rank = rank if rank >= 0 else int(os.environ.get("RANK", "0"))
+            self.size = world_size if world_size > 0 else int(os.environ.get("WORLD_SIZE", "1"))
             local_rank = int(os.environ.get("LOCAL_RANK", self.rank))
         self.device = cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount())
         self.device.use()

@@ -22,6 +22,10 @@ def _check_float(op, **tensors):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
         if t.data.dtype.kind != "f":
             raise TypeError(f"{op}: {name} must be floating point, got dtype {t.dtype}")
+    given = {name: t.dtype for name, t in tensors.items() if t is not None}
+    if len(set(given.values())) > 1:  # torch raises too rather than computing in the wider one
+        raise TypeError(f"{op}: expected one dtype for all of " + ", ".join(
+            f"{name} ({d})" for name, d in given.items()) + "; convert the input with .to()")
 
 
 def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)

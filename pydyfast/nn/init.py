@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from ..backend import engine as _engine
 from ..cuda import to_device
 from ..tensor import Tensor
 
@@ -69,6 +70,7 @@ def _fill(tensor, values):
     data = tensor.data
     values = np.asarray(values, dtype=data.dtype)
     data[...] = values if isinstance(data, np.ndarray) else to_device(values, tensor.device)
+    _engine.note_inplace(tensor)  # a graph that saved the old values must not backward on these
     return tensor
 
 

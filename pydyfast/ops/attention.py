@@ -115,11 +115,12 @@ def _attention_softmax_bwd_ref(xp, p, gp, scale):
 
 class Attention(Function):
     """softmax(scale q k^T + mask) v over grouped heads. q (..., H, L, E), k (..., Hkv, S, E),
-    v (..., Hkv, S, Ev); query head h reads kv head h // (H / Hkv). bias: additive float mask
-    broadcastable to (..., H, L, S) or None; causal: PyTorch's top-left causal mask."""
+    v (..., Hkv, S, Ev); query head h reads kv head h // (H / Hkv). bias (optional fourth input):
+    additive float mask broadcastable to (..., H, L, S), differentiable as in torch; causal:
+    PyTorch's top-left causal mask."""
 
     @staticmethod
-    def forward(ctx, q, k, v, bias, scale, causal, dropout_p):
+    def forward(ctx, q, k, v, bias=None, *, scale, causal, dropout_p):
         xp = array_module(q)
         lead, (H, L, E) = q.shape[:-3], q.shape[-3:]
         Hkv, S = k.shape[-3], k.shape[-2]
@@ -147,10 +148,11 @@ class Attention(Function):
     def backward(ctx, gy):
         qg, k, v, p, pd, keep = ctx.saved_tensors
         need_q, need_k, need_v = ctx.needs_input_grad[:3]
+        need_bias = ctx.needs_input_grad[3:] == (True,)
         gy = gy.reshape(pd.shape[:-1] + (v.shape[-1],))
         gv = pd.swapaxes(-1, -2) @ gy if need_v else None
-        gq = gk = None
-        if need_q or need_k:
+        gq = gk = gbias = None
+        if need_q or need_k or need_bias:
             gp = gy @ v.swapaxes(-1, -2)
             if keep is not None:
                 gp *= keep
@@ -160,7 +162,9 @@ class Attention(Function):
                           native="attention_softmax_bwd").reshape(shape)
             gq = (gs @ k).reshape(ctx.q_shape) if need_q else None
             gk = gs.swapaxes(-1, -2) @ qg if need_k else None
-        return gq, gk, gv
+            if need_bias:  # the mask is added after the scale: d/dbias = gs / scale
+                gbias = (gs / gs.dtype.type(ctx.scale)).reshape(ctx.q_shape[:-1] + (shape[-1],))
+        return (gq, gk, gv, gbias)[:len(ctx.needs_input_grad)]
 
 
 def _check_attention(q, k, v, attn_mask, dropout_p, is_causal, enable_gqa):
@@ -189,7 +193,8 @@ def _check_attention(q, k, v, attn_mask, dropout_p, is_causal, enable_gqa):
 
 
 def _mask_bias(attn_mask, q, S):
-    """The additive float mask: a bool mask (True = attend) becomes 0 / -inf."""
+    """The additive float mask as a Tensor: a bool mask (True = attend) becomes 0 / -inf; a
+    float Tensor mask stays in the graph (its gradient is the scores' gradient)."""
     op = "scaled_dot_product_attention"
     xp = array_module(q.data)
     m = attn_mask.data if isinstance(attn_mask, Tensor) else xp.asarray(attn_mask)
@@ -200,10 +205,12 @@ def _mask_bias(attn_mask, q, S):
         raise ValueError(f"{op}: attn_mask of shape {m.shape} does not broadcast to (..., H, L, S) "
                          f"= {target}") from None
     if m.dtype == np.bool_:
-        return xp.where(m, 0, -np.inf).astype(q.dtype)
+        return Tensor._wrap(xp.where(m, 0, -np.inf).astype(q.dtype))
     if m.dtype.kind != "f":
         raise TypeError(f"{op}: attn_mask must be bool or floating, got {m.dtype}")
-    return m.astype(q.dtype, copy=False)
+    if isinstance(attn_mask, Tensor):
+        return attn_mask.to(dtype=q.dtype)
+    return Tensor._wrap(m.astype(q.dtype, copy=False))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -219,7 +226,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     _check_attention(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     bias = None if attn_mask is None else _mask_bias(attn_mask, query, key.shape[-2])
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
-    return Attention.apply(query, key, value, bias=bias, scale=scale, causal=bool(is_causal),
+    inputs = (query, key, value) if bias is None else (query, key, value, bias)
+    return Attention.apply(*inputs, scale=scale, causal=bool(is_causal),
                            dropout_p=float(dropout_p))
 
 

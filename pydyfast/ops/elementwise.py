@@ -9,67 +9,7 @@ from .. import dtypes
 from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
-
-
-def operands(a, b, op):
-    """Two Tensors for a binary op, with PyTorch's promotion: Python scalars and arrays become
-    constants that follow the tensor's dtype (float32 * 2.0 stays float32), and an integer or
-    bool operand meeting a floating one takes the floating dtype. Devices must agree."""
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            da, db = a.data, b.data
-            if type(da) is not type(db) or (type(da) is not np.ndarray and da.device != db.device):
-                raise RuntimeError(f"{op}: expected both tensors on the same device, got "
-                                   f"{a.device} and {b.device}")
-        else:
-            b = constant(b, a, op)
-    elif isinstance(b, Tensor):
-        a = constant(a, b, op)
-    else:
-        raise TypeError(f"{op}: expected at least one Tensor, got {type(a).__name__} and "
-                        f"{type(b).__name__}")
-    ta, tb = a.data.dtype, b.data.dtype
-    if ta is not tb and ta.kind != tb.kind:
-        if tb.kind == "f" and ta.kind in "iub":
-            a = a.to(dtype=tb)
-        elif ta.kind == "f" and tb.kind in "iub":
-            b = b.to(dtype=ta)
-    return a, b
-
-
-_scalar_constants = {}  # (value, dtype) -> Tensor: x * 2.0 in a loop allocates nothing new
-
-
-def constant(value, like, op):
-    """``value`` as a Tensor that needs no grad, on the device of ``like``."""
-    data = like.data
-    kind_of_value = type(value)
-    if kind_of_value is float or kind_of_value is int or kind_of_value is bool:
-        kind = data.dtype.kind
-        if kind in "fc" or (kind in "iu" and kind_of_value is not float) or kind_of_value is bool:
-            dtype = data.dtype
-        elif kind_of_value is float:
-            dtype = np.dtype(dtypes.get_default_dtype())
-        else:
-            dtype = np.dtype(np.int64)
-        if type(data) is np.ndarray:
-            key = (value, dtype)
-            t = _scalar_constants.get(key)
-            if t is None:
-                if len(_scalar_constants) > 512:
-                    _scalar_constants.clear()
-                t = _scalar_constants[key] = Tensor._wrap(np.array(value, dtype))
-            return t
-        return Tensor._wrap(array_module(data).asarray(value, dtype))
-    if hasattr(value, "__cuda_array_interface__") and type(data) is np.ndarray:
-        raise RuntimeError(f"{op}: expected both operands on the same device, got cpu and a "
-                           f"cuda array")
-    arr = np.asarray(value) if type(data) is np.ndarray else value
-    if arr.dtype == np.float64 and not hasattr(value, "dtype"):
-        arr = arr.astype(dtypes.get_default_dtype())  # a list of Python floats
-    if type(data) is not np.ndarray:
-        arr = array_module(data).asarray(arr)
-    return Tensor._wrap(arr)
+from .promotion import Scalar, constant, is_scalar, operands, real_number, result_dtype
 
 
 class Add(Function):
@@ -95,7 +35,8 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad  # save only what backward reads, as torch does
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
@@ -108,7 +49,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
@@ -121,11 +62,13 @@ class Div(Function):
 
 
 class Pow(Function):
-    """a ** b for two tensors; d/da = b a^(b-1), d/db = a^b log a."""
+    """a ** b for two tensors; d/da = b a^(b-1) (0 where b == 0, as torch), d/db = a^b log a
+    (0 where a == 0 and b >= 0; nan for a negative base, as torch)."""
 
     @staticmethod
     def forward(ctx, a, b):
-        y = a ** b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = a ** b
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -133,31 +76,38 @@ class Pow(Function):
     def backward(ctx, gy):
         a, b, y = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = gy * b * a ** (b - 1) if need_a else None
-        gb = None
-        if need_b:
-            xp = array_module(a)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = gy * y * xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
+        xp = array_module(a)
+        zero = gy.dtype.type(0)
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                ga = xp.where(b == 0, zero, gy * b * a ** (b - 1))
+            if need_b:
+                gb = xp.where((a == 0) & (b >= 0), zero, gy * y * xp.log(a))
         return ga, gb
 
 
 class PowScalar(Function):
-    """a ** p for a Python number p."""
+    """a ** p for a Python number p; the gradient p a^(p-1) is 0 for p == 0 (also at a == 0)
+    and -inf for 0 ** negative p, as torch."""
 
     @staticmethod
     def forward(ctx, a, exponent):
         ctx.save_for_backward(a)
         ctx.exponent = exponent
-        return a ** exponent
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a ** exponent
 
     @staticmethod
     def backward(ctx, gy):
         (a,) = ctx.saved_tensors
         p = ctx.exponent
+        if p == 0:
+            return array_module(gy).zeros_like(gy)
         if p == 2:
             return gy * (2 * a)
-        return gy * (p * a ** (p - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return gy * (p * a ** (p - 1))
 
 
 class RPowScalar(Function):
@@ -182,6 +132,9 @@ def add(a, b):
 
 
 def sub(a, b):
+    if any(isinstance(x, Tensor) and x.data.dtype == np.bool_ for x in (a, b)):
+        raise TypeError("sub: subtraction with a bool tensor is not supported (as in torch); "
+                        "use ~ or logical_not() to invert a mask")
     a, b = operands(a, b, "sub")
     return Sub.apply(a, b)
 
@@ -199,12 +152,17 @@ def div(a, b):
 
 
 def pow(a, b):  # noqa: A001  (the operator's name)
-    if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        if a.data.dtype.kind in "iu" and (b < 0 or type(b) is float):
+    """a ** b elementwise, with torch's dtypes and edge values (0 ** -1 is inf, a negative base
+    to a fractional power nan, the gradient of x ** 0 is 0)."""
+    exponent, base = real_number(b), real_number(a)
+    if isinstance(a, Tensor) and exponent is not None:
+        if a.data.dtype.kind in "iub" and (exponent < 0 or type(exponent) is float):
             a = a.to(dtype=dtypes.get_default_dtype())
-        return PowScalar.apply(a, exponent=b)
-    if isinstance(b, Tensor) and isinstance(a, (int, float)) and not isinstance(a, bool) and a > 0:
-        return RPowScalar.apply(b, base=a)
+        return PowScalar.apply(a, exponent=exponent)
+    if isinstance(b, Tensor) and base is not None and base > 0:
+        if b.data.dtype.kind in "iub":
+            b = b.to(dtype=dtypes.get_default_dtype() if type(base) is float else b.dtype)
+        return RPowScalar.apply(b, base=base)
     a, b = operands(a, b, "pow")
     return Pow.apply(a, b)
 
@@ -246,6 +204,7 @@ Sin = _unary("Sin", np.sin, lambda x, gy: gy * np.cos(x), "x", "sine")
 Cos = _unary("Cos", np.cos, lambda x, gy: -gy * np.sin(x), "x", "cosine")
 Tanh = _unary("Tanh", np.tanh, lambda y, gy: gy * (_one(y) - y * y), "y", "hyperbolic tangent")
 Sigmoid = _unary("Sigmoid", _sigmoid, lambda y, gy: gy * y * (_one(y) - y), "y", "1/(1+e^-x)")
+Sign = _unary("Sign", np.sign, lambda x, gy: gy * 0, "x", "-1, 0 or 1 (gradient 0)")
 Relu = _unary("Relu", lambda x: np.maximum(x, 0), lambda y, gy: gy * (y > 0), "y",
               "max(x, 0) (gradient 0 at 0, as in PyTorch)")
 
@@ -273,6 +232,7 @@ cos = _unary_api(Cos, "cos", float_only=True)
 tanh = _unary_api(Tanh, "tanh", float_only=True)
 sigmoid = _unary_api(Sigmoid, "sigmoid", float_only=True)
 relu = _unary_api(Relu, "relu")
+sign = _unary_api(Sign, "sign")
 
 
 class Clip(Function):
@@ -294,12 +254,15 @@ class Clip(Function):
 
 
 def clip(x, min=None, max=None):  # noqa: A002  (PyTorch's argument names)
-    """Clamp to [min, max]; either bound may be None. Gradient 1 inside, 0 outside."""
+    """Clamp to [min, max]; either bound may be None. Gradient 1 inside, 0 outside. As in
+    torch, ``min > max`` sets every element to ``max``."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    if min is not None and max is not None and min > max:
-        raise ValueError(f"clip: min ({min}) is greater than max ({max})")
-    return Clip.apply(x, low=min, high=max)
+    low, high = (None if v is None else real_number(v) for v in (min, max))
+    if (min is not None and low is None) or (max is not None and high is None):
+        raise TypeError(f"clip: min and max must be numbers or None, got {type(min).__name__} "
+                        f"and {type(max).__name__}")
+    return Clip.apply(x, low=low, high=high)  # min > max gives max everywhere, as torch
 
 
 class Maximum(Function):
@@ -371,6 +334,13 @@ def where(condition, a, b):
     cond = _mask_array(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # torch.where(c, 1.0, 0.0)
+        if not (is_scalar(a) and is_scalar(b)):
+            raise TypeError(f"where: expected Tensors or scalars, got {type(a).__name__} and "
+                            f"{type(b).__name__}")
+        dtype = result_dtype(Scalar(a), Scalar(b))
+        xp = array_module(cond)
+        a, b = Tensor._wrap(xp.asarray(a, dtype)), Tensor._wrap(xp.asarray(b, dtype))
     a, b = operands(a, b, "where")
     if type(cond) is not type(a.data):
         cond = array_module(a.data).asarray(cond)

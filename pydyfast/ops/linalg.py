@@ -3,7 +3,10 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import array_module
-from .elementwise import operands
+from ..tensor import Tensor
+from .elementwise import add, mul, operands, where
+
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "cross"]
 
 
 def _swap_last(a):
@@ -42,21 +45,26 @@ class MatMul(Function):
         ga = gb = None
         if need_a:
             ga = _rows_matmul(xp, g2, _swap_last(b2))
-            if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,)
-                ga = ga.reshape(-1, a.shape[0]).sum(axis=0)
+            if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,); k may be 0
+                ga = ga.sum(axis=tuple(range(ga.ndim - 1)))
         if need_b and b.ndim == 2 and a.ndim > 2:
             # A weight shared across batch axes (x @ W^T in Linear): one GEMM over the flattened
             # rows, instead of a (batch, k, n) stack of products for the engine to sum.
             gb = xp.matmul(_swap_last(a.reshape(-1, a.shape[-1])), g2.reshape(-1, g2.shape[-1]))
         elif need_b:
             gb = xp.matmul(_swap_last(a2), g2)
-            if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,)
-                gb = gb.reshape(-1, b.shape[0]).sum(axis=0)
+            if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,); k may be 0
+                gb = gb[..., 0].sum(axis=tuple(range(gb.ndim - 2)))
         return ga, gb
 
 
 def matmul(a, b):
-    """Matrix product with numpy/PyTorch semantics (1-d operands, broadcast batch axes)."""
+    """Matrix product with numpy/PyTorch semantics (1-d operands, broadcast batch axes). As in
+    torch, both operands must have one dtype (no silent float64 product)."""
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da is not None and db is not None and da != db:
+        raise TypeError(f"matmul: expected both operands to have the same dtype, got {da} and "
+                        f"{db}; convert one with .to()")
     a, b = operands(a, b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
@@ -73,3 +81,102 @@ def matmul(a, b):
         raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
                          f"broadcast") from None
     return MatMul.apply(a, b)
+
+
+def _check_ndim(op, **tensors):
+    """Each keyword is (tensor, expected ndim); raise naming the op and the shapes otherwise."""
+    for name, (t, ndim) in tensors.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim != ndim:
+            shapes = ", ".join(f"{n} {v[0].shape}" for n, v in tensors.items())
+            raise ValueError(f"{op}: expected {name} with {ndim} dimensions, got {shapes}")
+
+
+def mm(input, mat2):  # noqa: A002  (torch's argument names)
+    """(n, k) @ (k, m) -> (n, m), no broadcasting."""
+    _check_ndim("mm", input=(input, 2), mat2=(mat2, 2))
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    """(b, n, k) @ (b, k, m) -> (b, n, m), one batch size, no broadcasting."""
+    _check_ndim("bmm", input=(input, 3), mat2=(mat2, 3))
+    if input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ, got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):  # noqa: A002
+    """(n, k) @ (k,) -> (n,)."""
+    _check_ndim("mv", input=(input, 2), vec=(vec, 1))
+    return matmul(input, vec)
+
+
+def dot(input, other):  # noqa: A002
+    """Inner product of two 1-d tensors of one length; a 0-d tensor."""
+    _check_ndim("dot", input=(input, 1), other=(other, 1))
+    if input.shape != other.shape:
+        raise ValueError(f"dot: expected 1-d tensors of one length, got {input.shape} and "
+                         f"{other.shape}")
+    return matmul(input, other)
+
+
+vdot = inner = dot
+
+
+def outer(input, vec2):  # noqa: A002
+    """(n,) and (m,) -> (n, m), ``input[i] * vec2[j]``."""
+    _check_ndim("outer", input=(input, 1), vec2=(vec2, 1))
+    return mul(input.reshape(-1, 1), vec2.reshape(1, -1))
+
+
+ger = outer
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to (n, m)."""
+    out = mm(mat1, mat2)
+    if alpha != 1:
+        out = mul(out, alpha)
+    if beta == 0:  # torch ignores input's values (nan and inf included), its gradient is 0
+        return add(out, where(np.zeros(np.shape(input.data), bool), input, 0)) \
+            if isinstance(input, Tensor) else out
+    return add(mul(input, beta) if beta != 1 else input, out)
+
+
+class Cross(Function):
+    """a x b along ``axis`` (size 3); ga = b x gy, gb = gy x a."""
+
+    @staticmethod
+    def forward(ctx, a, b, axis):
+        ctx.save_for_backward(a, b)
+        ctx.axis = axis
+        return array_module(a).cross(a, b, axis=axis)
+
+    @staticmethod
+    def backward(ctx, gy):
+        a, b = ctx.saved_tensors
+        xp, axis = array_module(gy), ctx.axis
+        need_a, need_b = ctx.needs_input_grad
+        return (xp.cross(b, gy, axis=axis) if need_a else None,
+                xp.cross(gy, a, axis=axis) if need_b else None)
+
+
+def cross(input, other, dim=None):  # noqa: A002
+    """Cross product of 3-vectors along ``dim``, broadcasting the other dimensions. With no
+    ``dim``, the first dimension of size 3 (torch.cross's default; linalg.cross uses -1)."""
+    a, b = operands(input, other, "cross")
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"cross: shapes {a.shape} and {b.shape} do not broadcast") from None
+    if dim is None:
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no dimension of size 3 in shapes {a.shape} and {b.shape}")
+    axis = dim % len(shape) - len(shape) if -len(shape) <= dim < len(shape) else None
+    if axis is None or any(t.ndim < -axis or t.shape[axis] != 3 for t in (a, b)):
+        raise ValueError(f"cross: dim {dim} must have size 3 in both inputs, got shapes "
+                         f"{a.shape} and {b.shape}")
+    return Cross.apply(a, b, axis=axis)

@@ -4,6 +4,7 @@ Every reduction takes PyDyNet's ``axis=`` or PyTorch's ``dim=`` (an int, a tuple
 all axes) and ``keepdims``/``keepdim``.
 """
 import builtins
+import collections
 
 import numpy as np
 
@@ -13,7 +14,8 @@ from ..tensor import Tensor
 
 
 def resolve_axes(op, ndim, axis=None, dim=None):
-    """A sorted tuple of non-negative axes, or None for all; ``axis`` and ``dim`` are synonyms."""
+    """A sorted tuple of non-negative axes, or None for all; ``axis`` and ``dim`` are synonyms.
+    A 0-d tensor accepts dim 0 and -1, as in torch, and reduces over nothing: ``()``."""
     if axis is not None and dim is not None:
         raise TypeError(f"{op}: pass either axis= or dim=, not both")
     axis = dim if axis is None else axis
@@ -28,7 +30,7 @@ def resolve_axes(op, ndim, axis=None, dim=None):
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axes}")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()
 
 
 def _as_array(xp, value):
@@ -136,10 +138,13 @@ class LogSumExp(Function):
         return gy * array_module(x).exp(x - y)
 
 
-def _reduction(op, cls, float_result=False):
+def _reduction(op, cls, float_result=False, float_only=False):
     def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
         _check_tensor(op, x)
         axes = resolve_axes(op, x.ndim, axis, dim)
+        if float_only and x.data.dtype.kind not in "fc":
+            raise TypeError(f"{op}: could not infer the output dtype; the input must be a "
+                            f"floating-point tensor, got {x.dtype} (convert it with .float())")
         if float_result and x.data.dtype.kind not in "fc":
             x = x.float()
         return cls.apply(x, axes=axes, keepdims=bool(keepdims or keepdim))
@@ -153,24 +158,125 @@ def _check_tensor(op, x):
 
 
 sum = _reduction("sum", Sum)  # noqa: A001
-mean = _reduction("mean", Mean, float_result=True)
+mean = _reduction("mean", Mean, float_only=True)  # torch refuses integer means
 logsumexp = _reduction("logsumexp", LogSumExp, float_result=True)
 sum.__doc__ = "Sum over ``axis``/``dim`` (all axes when None)."
 mean.__doc__ = "Mean over ``axis``/``dim`` (all axes when None)."
 logsumexp.__doc__ = "log(sum(exp(x))) over ``axis``/``dim``, computed stably (max-subtracted)."
 
 
+class ValuesIndices(collections.namedtuple("ValuesIndices", ["values", "indices"])):
+    """What ``max``/``min``/``median`` return with a ``dim``, as torch's ``return_types``:
+    ``values`` (differentiable) and ``indices`` (int64), by name or by unpacking."""
+
+    __slots__ = ()
+
+
+def _pick_max(xp, x, axis):
+    return xp.expand_dims(x.argmax(axis=axis), axis)
+
+
+def _pick_min(xp, x, axis):
+    return xp.expand_dims(x.argmin(axis=axis), axis)
+
+
+def _pick_median(xp, x, axis):
+    """The lower median's position, as torch takes it (the smaller middle for an even count)."""
+    # stable, so that equal values keep their order (cupy's sort is stable without the flag)
+    order = xp.argsort(x, axis=axis, kind="stable") if xp is np else xp.argsort(x, axis=axis)
+    return xp.take(order, [(x.shape[axis] - 1) // 2], axis=axis)
+
+
+class SelectAlong(Function):
+    """The element that ``pick`` chooses along ``axis`` and its int64 index. As torch's
+    ``max(dim)`` does, the whole gradient goes to the chosen element (ties are not shared)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, pick):
+        xp = array_module(x)
+        idx = pick(xp, x, axis).astype(np.int64)
+        values = xp.take_along_axis(x, idx, axis=axis)
+        ctx.shape, ctx.axis, ctx.keepdim, ctx.idx = x.shape, axis, keepdim, idx
+        if not keepdim:
+            values, idx = values.squeeze(axis), idx.squeeze(axis)
+        return values, idx
+
+    @staticmethod
+    def backward(ctx, gv, gi):
+        xp = array_module(gv)
+        if not ctx.keepdim:
+            gv = xp.expand_dims(gv, ctx.axis)
+        n = ctx.shape[ctx.axis]
+        positions = xp.arange(n).reshape([n if i == ctx.axis else 1 for i in range(len(ctx.shape))])
+        return xp.broadcast_to((positions == ctx.idx) * gv, ctx.shape)
+
+
+def _select(op, x, dim, keepdim, pick):
+    if x.ndim == 0:  # torch accepts dim 0/-1 of a 0-d tensor: the value and index 0
+        resolve_axes(op, 0, dim)
+        values, indices = SelectAlong.apply(x.reshape(1), axis=0, keepdim=False, pick=pick)
+        return ValuesIndices(values, indices)
+    a = resolve_axes(op, x.ndim, dim)
+    if len(a) != 1:
+        raise TypeError(f"{op}: dim must be a single int, got {dim!r}")
+    if x.shape[a[0]] == 0:
+        raise IndexError(f"{op}: cannot reduce dim {dim} of size 0 (tensor of shape {x.shape})")
+    return ValuesIndices(*SelectAlong.apply(x, axis=a[0], keepdim=bool(keepdim), pick=pick))
+
+
 def _extreme(op, largest):
-    def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    pick = _pick_max if largest else _pick_min
+
+    def f(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
         _check_tensor(op, x)
-        if x.data.size == 0:
-            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
-        axes = resolve_axes(op, x.ndim, axis, dim)
-        return Extreme.apply(x, axes=axes, keepdims=bool(keepdims or keepdim), largest=largest)
+        if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+            from .elementwise import maximum, minimum
+            return (maximum if largest else minimum)(x, dim)
+        if dim is not None:
+            if axis is not None:
+                raise TypeError(f"{op}: pass either axis= or dim=, not both")
+            return _select(op, x, dim, keepdim, pick)
+        return _amax_amin(op, x, axis, keepdims or keepdim, largest)
     f.__name__ = op
-    f.__doc__ = (f"{'Largest' if largest else 'Smallest'} value over ``axis``/``dim`` (values "
-                 f"only, as numpy; ties share the gradient).")
+    f.__doc__ = (f"The {'largest' if largest else 'smallest'} value of ``x``.\n\n"
+                 f"As torch: ``{op}(x)`` is a 0-d tensor (ties share the gradient); "
+                 f"``{op}(x, dim)`` and ``x.{op}(dim=d)`` return the named tuple "
+                 f"``(values, indices)`` and the "
+                 f"gradient goes to the chosen element; ``{op}(x, y)`` with a tensor ``y`` is the "
+                 f"elementwise {'maximum' if largest else 'minimum'}. The numpy/PyDyNet keyword "
+                 f"``axis=`` (int or tuple) returns the values only, as ``a{op}`` does.")
     return f
+
+
+def _amax_amin(op, x, axis, keepdims, largest):
+    if x.data.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+    axes = resolve_axes(op, x.ndim, axis)
+    return Extreme.apply(x, axes=axes, keepdims=bool(keepdims), largest=largest)
+
+
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """Largest values over ``dim``/``axis`` (an int, a tuple or None); ties share the gradient."""
+    _check_tensor("amax", x)
+    return _amax_amin("amax", x, dim if axis is None else axis, keepdim or keepdims, True)
+
+
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """Smallest values over ``dim``/``axis`` (an int, a tuple or None); ties share the gradient."""
+    _check_tensor("amin", x)
+    return _amax_amin("amin", x, dim if axis is None else axis, keepdim or keepdims, False)
+
+
+def median(x, dim=None, keepdim=False):
+    """torch's median: the lower median (the smaller middle value for an even count).
+    ``median(x)`` is a 0-d tensor; ``median(x, dim)`` the named tuple ``(values, indices)``.
+    The gradient goes to the chosen element."""
+    _check_tensor("median", x)
+    if dim is not None:
+        return _select("median", x, dim, keepdim, _pick_median)
+    if x.data.size == 0:
+        raise ValueError(f"median: cannot take the median of an empty tensor of shape {x.shape}")
+    return SelectAlong.apply(x.reshape(-1), axis=0, keepdim=False, pick=_pick_median)[0]
 
 
 max = _extreme("max", True)  # noqa: A001
@@ -203,7 +309,7 @@ def _arg(op, largest):
         _check_tensor(op, x)
         if x.data.size == 0:
             raise ValueError(f"{op}: cannot take {op} of an empty tensor of shape {x.shape}")
-        axes = resolve_axes(op, x.ndim, axis, dim)
+        axes = resolve_axes(op, x.ndim, axis, dim) if x.ndim else None  # 0-d: index 0
         if axes is not None and len(axes) != 1:
             raise ValueError(f"{op}: expected a single axis, got {axes}")
         keep = bool(keepdims or keepdim)

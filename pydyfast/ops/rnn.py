@@ -284,6 +284,9 @@ def rnn_sequence(mode, input, hx, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
         raise ValueError(f"rnn_sequence: expected input of shape (T, B, input_size) with T >= 1, "
                          f"got {getattr(input, 'shape', type(input).__name__)}")
     _check_weights("rnn_sequence", mode, input.shape[-1], w_ih, w_hh, b_ih, b_hh)
+    if input.dtype != w_ih.dtype:
+        raise TypeError(f"rnn_sequence ({mode}): the input is {input.dtype} but the weights are "
+                        f"{w_ih.dtype}; expected one dtype (convert the input with .to())")
     T = input.shape[0]
     gi = InputProjection.apply(input, w_ih, *(() if b_ih is None else (b_ih,)))
     steps = split(gi, T, axis=0) if T > 1 else [gi]

@@ -3,7 +3,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import array_module
-from ..cuda import device_of, to_device as _move
+from ..backend import engine as _engine
+from ..cuda import device_of
+from ..cuda import to_device as _move
 from ..tensor import Tensor
 from .reduce import resolve_axes
 
@@ -48,7 +50,7 @@ def reshape(x, *shape):
     shape = _target_shape("reshape", x.shape, _shape_args("reshape", shape))
     if shape == x.shape:
         return x
-    return Reshape.apply(x, shape=shape)
+    return _engine.mark_view(Reshape.apply(x, shape=shape), x)
 
 
 view = reshape
@@ -83,7 +85,7 @@ def permute(x, *axes):
     if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} dimensions of a "
                          f"tensor of shape {x.shape}")
-    return Permute.apply(x, axes=tuple(a % x.ndim for a in axes))
+    return _engine.mark_view(Permute.apply(x, axes=tuple(a % x.ndim for a in axes)), x)
 
 
 def transpose(x, *axes):
@@ -101,7 +103,7 @@ def swapaxes(x, axis0, axis1):
     a1 = resolve_axes("swapaxes", x.ndim, axis1)[0]
     order = list(range(x.ndim))
     order[a0], order[a1] = order[a1], order[a0]
-    return Permute.apply(x, axes=tuple(order))
+    return _engine.mark_view(Permute.apply(x, axes=tuple(order)), x)
 
 
 def squeeze(x, axis=None, *, dim=None):
@@ -113,15 +115,22 @@ def squeeze(x, axis=None, *, dim=None):
 
 
 def unsqueeze(x, axis=None, *, dim=None):
-    """Insert a size-1 dimension at ``axis``/``dim`` (negative counts from the new end)."""
+    """Insert a size-1 dimension at ``axis``/``dim`` (negative counts from the new end); a tuple
+    inserts one at each position of the result, as ``np.expand_dims`` and PyDyNet do."""
     a = dim if axis is None else axis
     if a is None:
         raise TypeError("unsqueeze: missing the axis/dim argument")
-    n = x.ndim + 1
-    if not -n <= a < n:
-        raise IndexError(f"unsqueeze: dim {a} is out of range for a result with {n} dimensions")
-    a %= n
-    return reshape(x, x.shape[:a] + (1,) + x.shape[a:])
+    axes = tuple(a) if isinstance(a, (tuple, list)) else (a,)
+    n = x.ndim + len(axes)
+    for b in axes:
+        if not -n <= b < n:
+            raise IndexError(f"unsqueeze: dim {b} is out of range for a result with {n} "
+                             f"dimensions")
+    positions = {b % n for b in axes}
+    if len(positions) != len(axes):
+        raise ValueError(f"unsqueeze: repeated dim in {a} for a result with {n} dimensions")
+    sizes = iter(x.shape)
+    return reshape(x, tuple(1 if i in positions else next(sizes) for i in range(n)))
 
 
 class BroadcastTo(Function):
@@ -142,7 +151,7 @@ def broadcast_to(x, *shape):
             raise ValueError
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
-    return BroadcastTo.apply(x, shape=shape)
+    return _engine.mark_view(BroadcastTo.apply(x, shape=shape), x)
 
 
 def expand(x, *shape):
@@ -229,33 +238,105 @@ class Split(Function):
         return array_module(grads[0]).concatenate(grads, axis=ctx.axis)
 
 
-def split(x, indices_or_sections, axis=0, *, dim=None):
-    """numpy's split: an int ``n`` gives n equal parts (error if the axis does not divide),
-    a list gives the cut points. Returns a list of tensors."""
-    a = resolve_axes("split", x.ndim, axis if dim is None else dim)[0]
+def _split_at(x, bounds, a):
+    """The pieces of ``x`` between the cut points ``bounds`` along axis ``a``: views of x."""
+    return tuple(_engine.mark_view(p, x) for p in Split.apply(x, bounds=list(bounds), axis=a))
+
+
+def _dim(op, x, dim):
+    return resolve_axes(op, x.ndim, dim)[0] if x.ndim else 0
+
+
+def split(x, split_size_or_sections, dim=0, *, axis=None):
+    """torch's split: an int is the size of each piece (the last may be smaller), a list gives
+    the sizes of the pieces (they must add up to the dimension). Returns a tuple of views.
+
+    With the numpy/PyDyNet keyword ``axis=`` it is numpy's split instead: an int is the number
+    of equal pieces (an error if the axis does not divide), a list gives the cut points, and
+    the result is a list."""
+    if axis is not None:
+        return _numpy_split(x, split_size_or_sections, axis)
+    a = _dim("split", x, dim)
+    n = x.shape[a]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0 and not (size == 0 and n == 0):
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        return _split_at(x, range(size, n, size) if size else [], a)
+    sizes = [int(s) for s in split_size_or_sections]
+    if sum(sizes) != n or any(s < 0 for s in sizes):
+        raise ValueError(f"split: sizes {sizes} must be non-negative and add up to {n}, the "
+                         f"size of dim {a} of a tensor of shape {x.shape}")
+    return _split_at(x, np.cumsum(sizes)[:-1], a)
+
+
+def _numpy_split(x, indices_or_sections, axis):
+    a = _dim("split", x, axis)
     n = x.shape[a]
     if isinstance(indices_or_sections, (int, np.integer)):
         k = int(indices_or_sections)
         if k <= 0 or n % k:
             raise ValueError(f"split: axis {a} of size {n} cannot be split into {k} equal parts")
-        bounds = [n // k * i for i in range(1, k)]
-    else:
-        bounds = [int(b) for b in indices_or_sections]
-    return list(Split.apply(x, bounds=bounds, axis=a))
+        return list(_split_at(x, [n // k * i for i in range(1, k)], a))
+    return list(_split_at(x, [int(b) for b in indices_or_sections], a))
+
+
+def chunk(x, chunks, dim=0):
+    """torch's chunk: pieces of ``ceil(size / chunks)`` along ``dim`` (fewer pieces when the
+    size runs out first)."""
+    if int(chunks) <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[_dim("chunk", x, dim)] if x.ndim else 1
+    return split(x, max(-(-n // int(chunks)), 1), dim)
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    """torch's tensor_split: an int ``k`` gives k pieces whose sizes differ by at most one (the
+    first ``size % k`` are larger); a list gives the cut points."""
+    a = _dim("tensor_split", x, dim)
+    n = x.shape[a]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise ValueError(f"tensor_split: the number of sections must be positive, got {k}")
+        small, extra = divmod(n, k)
+        return _split_at(x, np.cumsum([small + (i < extra) for i in range(k)])[:-1], a)
+    return _split_at(x, [int(b) for b in indices_or_sections], a)
+
+
+class Unbind(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return tuple(array_module(x).moveaxis(x, axis, 0))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return array_module(grads[0]).stack(grads, axis=ctx.axis)
+
+
+def unbind(x, dim=0):
+    """The slices of ``x`` along ``dim``, with that dimension removed (views of x)."""
+    if x.ndim == 0:
+        raise IndexError("unbind: a 0-d tensor has no dimension to unbind")
+    a = _dim("unbind", x, dim)
+    if x.shape[a] == 0:
+        return ()
+    return tuple(_engine.mark_view(p, x) for p in Unbind.apply(x, axis=a))
 
 
 def vsplit(x, indices_or_sections):
-    return split(x, indices_or_sections, 0)
+    return _numpy_split(x, indices_or_sections, 0)
 
 
 def hsplit(x, indices_or_sections):
-    return split(x, indices_or_sections, 1 if x.ndim > 1 else 0)
+    return _numpy_split(x, indices_or_sections, 1 if x.ndim > 1 else 0)
 
 
 def dsplit(x, indices_or_sections):
     if x.ndim < 3:
         raise ValueError(f"dsplit: needs at least 3 dimensions, got shape {x.shape}")
-    return split(x, indices_or_sections, 2)
+    return _numpy_split(x, indices_or_sections, 2)
 
 
 class AsType(Function):

@@ -332,8 +332,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"{op}: label_smoothing={label_smoothing} must be in [0, 1]")
     data, classes, probabilities = _check_class_target(op, input, target, ignore_index, True)
     w = _class_weight(op, weight, input, classes)
-    if probabilities:
-        return _cross_entropy_probabilities(input, data, w, reduction, float(label_smoothing))
+    if probabilities:  # a Tensor target stays in the graph: torch gives it a gradient too
+        probs = target.to(dtype=input.dtype) if isinstance(target, Tensor) else Tensor._wrap(
+            array_module(input.data).asarray(data, dtype=input.dtype))
+        return _cross_entropy_probabilities(input, probs, w, reduction, float(label_smoothing))
     return CrossEntropy.apply(input, target=array_module(input.data).asarray(data), weight=w,
                               ignore_index=int(ignore_index), reduction=reduction,
                               label_smoothing=float(label_smoothing))
@@ -343,14 +345,14 @@ def _cross_entropy_probabilities(input, target, weight, reduction, eps):
     """loss = -sum_c w_c * target'_c * log_softmax(input)_c over the class axis."""
     class_axis = 1 if input.ndim > 1 else 0
     classes = input.shape[class_axis]
-    probs = target.astype(input.dtype, copy=False)
+    probs = target
     if eps:
         probs = probs * (1 - eps) + eps / classes
     if weight is not None:
         shape = [1] * input.ndim
         shape[class_axis] = classes
-        probs = probs * weight.reshape(shape)
-    loss = -(log_softmax(input, axis=class_axis) * Tensor._wrap(probs)).sum(axis=class_axis)
+        probs = probs * Tensor._wrap(weight.reshape(shape))
+    loss = -(log_softmax(input, axis=class_axis) * probs).sum(axis=class_axis)
     if reduction == "none":
         return loss
     return loss.sum() if reduction == "sum" else loss.mean()

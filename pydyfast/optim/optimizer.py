@@ -1,6 +1,7 @@
 """Optimizer: parameter groups, per-parameter state, zero_grad and state dicts (torch.optim's)."""
 import numpy as np
 
+from ..backend import engine as _engine
 from ..cuda import device_of, to_device
 from ..tensor import Tensor
 
@@ -80,6 +81,7 @@ class Optimizer:
                     p.grad = None
                 else:
                     p.grad.data[...] = 0
+                    _engine.note_inplace(p.grad)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
@@ -99,6 +101,7 @@ class Optimizer:
                     grad = -grad
                 state = self.state.setdefault(p, {})
                 self._update(p.data, grad, state, group)
+                _engine.note_inplace(p)  # a graph that saved p's old value must not backward
         return loss
 
     def _update(self, param, grad, state, group):

@@ -1,8 +1,7 @@
 """The kernel-backed functional ops on the GPU (through backend.dispatch and the CUDA launchers)
 against the same ops on the CPU (the C++ kernels), forward and backward.
 
-Skipped without a GPU (fixture ``cp``); an op whose kernel branch is not merged yet is skipped
-with a reason naming it.
+Skipped without a GPU (fixture ``cp``).
 """
 import numpy as np
 import pytest
@@ -10,13 +9,6 @@ import pytest
 import pydyfast as pdf
 import pydyfast.functional as F
 from pydyfast.ops import attention as attention_ops
-
-
-def _op(name, module=F):
-    fn = getattr(module, name, None)
-    if fn is None:
-        pytest.skip(f"{name} is not in pydyfast yet (its kernel branch is not merged)")
-    return fn
 
 
 def _leaves(shapes, dtype, device):
@@ -49,30 +41,30 @@ def _rope(device):
 
 # name -> (call, input shapes, non-differentiable extras built on the device)
 CASES = {
-    "softmax": (lambda x: _op("softmax")(x, dim=-1), [(4, 37)], _no_extra),
-    "softmax_axis0": (lambda x: _op("softmax")(x, axis=0), [(5, 6)], _no_extra),
-    "log_softmax": (lambda x: _op("log_softmax")(x, dim=-1), [(3, 1025)], _no_extra),
-    "cross_entropy": (lambda x, target: _op("cross_entropy")(x, target, label_smoothing=0.1),
+    "softmax": (lambda x: F.softmax(x, dim=-1), [(4, 37)], _no_extra),
+    "softmax_axis0": (lambda x: F.softmax(x, axis=0), [(5, 6)], _no_extra),
+    "log_softmax": (lambda x: F.log_softmax(x, dim=-1), [(3, 1025)], _no_extra),
+    "cross_entropy": (lambda x, target: F.cross_entropy(x, target, label_smoothing=0.1),
                       [(5, 11)], _targets),
-    "layer_norm": (lambda x, w, b: _op("layer_norm")(x, (24,), w, b), [(3, 5, 24), (24,), (24,)],
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, (24,), w, b), [(3, 5, 24), (24,), (24,)],
                    _no_extra),
-    "rms_norm": (lambda x, w: _op("rms_norm")(x, (24,), w, 1e-6), [(7, 24), (24,)], _no_extra),
-    "conv2d": (lambda x, w, b: _op("conv2d")(x, w, b, stride=1, padding=1),
+    "rms_norm": (lambda x, w: F.rms_norm(x, (24,), w, 1e-6), [(7, 24), (24,)], _no_extra),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1),
                [(2, 3, 9, 9), (4, 3, 3, 3), (4,)], _no_extra),
-    "conv1d": (lambda x, w: _op("conv1d")(x, w, stride=2, padding=1), [(2, 3, 11), (5, 3, 3)],
+    "conv1d": (lambda x, w: F.conv1d(x, w, stride=2, padding=1), [(2, 3, 11), (5, 3, 3)],
                _no_extra),
-    "max_pool2d": (lambda x: _op("max_pool2d")(x, 3, stride=2, padding=1), [(2, 3, 9, 9)],
+    "max_pool2d": (lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)],
                    _no_extra),
-    "avg_pool2d": (lambda x: _op("avg_pool2d")(x, 2, ceil_mode=True), [(2, 3, 7, 7)], _no_extra),
-    "adaptive_avg_pool2d": (lambda x: _op("adaptive_avg_pool2d")(x, (3, 4)), [(2, 3, 7, 9)],
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 2, ceil_mode=True), [(2, 3, 7, 7)], _no_extra),
+    "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, (3, 4)), [(2, 3, 7, 9)],
                             _no_extra),
-    "gru_cell": (lambda x, h, wi, wh, bi, bh: _op("gru_cell")(x, h, wi, wh, bi, bh),
+    "gru_cell": (lambda x, h, wi, wh, bi, bh: F.gru_cell(x, h, wi, wh, bi, bh),
                  [(4, 6), (4, 5), (15, 6), (15, 5), (15,), (15,)], _no_extra),
-    "lstm_cell": (lambda x, h, c, wi, wh: _op("lstm_cell")(x, (h, c), wi, wh),
+    "lstm_cell": (lambda x, h, c, wi, wh: F.lstm_cell(x, (h, c), wi, wh),
                   [(4, 6), (4, 5), (4, 5), (20, 6), (20, 5)], _no_extra),
-    "sdpa_causal": (lambda q, k, v: _op("scaled_dot_product_attention")(q, k, v, is_causal=True),
+    "sdpa_causal": (lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
                     [(2, 3, 7, 8), (2, 3, 7, 8), (2, 3, 7, 8)], _no_extra),
-    "apply_rotary": (lambda x, cos, sin: _op("apply_rotary", attention_ops)(x, cos, sin),
+    "apply_rotary": (lambda x, cos, sin: attention_ops.apply_rotary(x, cos, sin),
                      [(2, 3, 12, 16)], _rope),
 }
 
@@ -90,7 +82,7 @@ def test_kernel_op_on_gpu_matches_cpu(cp, close, dtype, name):
 
 
 def test_decode_attention_on_gpu_matches_cpu(cp, close, dtype, rng):
-    decode = _op("decode_attention", attention_ops)
+    decode = attention_ops.decode_attention
     q = rng.standard_normal((2, 6, 16)).astype(dtype)
     k, v = (rng.standard_normal((2, 3, 32, 16)).astype(dtype) for _ in range(2))
     cpu = decode(pdf.Tensor(q), k, v, 20)

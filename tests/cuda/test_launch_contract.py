@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from pydyfast import backend, cuda_kernels
-from pydyfast.cuda_launch import (attention, find, im2col, norm, pool, resample, rnn,
-                                  softmax, special)
+from pydyfast.cuda_launch import (attention, find, gather, im2col, norm, pool, resample, rnn,
+                                  scan, softmax, sort, special)
 from pydyfast.ops.pool import _adaptive_windows, _avg_windows
 
 nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="needs the cudacheck extra "
@@ -124,6 +124,7 @@ def _cases(dt, rng):
     windows = _windows((7, 9), (4, 3), (3, 3), (2, 2), (1, 1))
     q, cache = r(2, 6, 16), r(2, 3, 40, 16)
     cos, sin = r(12, 8), r(12, 8)
+    lines, index3 = r(3, 5, 4), rng.integers(0, 5, (3, 5, 4))
     return [
         (softmax.softmax_fwd, (x2,), [(5, 11)]),
         (softmax.log_softmax_fwd, (x2,), [(5, 11)]),
@@ -158,6 +159,15 @@ def _cases(dt, rng):
         (attention.decode_attention, (q, cache, cache, 30, 0.25), [(2, 6, 16)]),
         (special.erf_fwd, (r(3, 0, 2),), [(3, 0, 2)]),
         (special.erf_fwd, (img,), [(2, 3, 7, 9)]),
+        *[(fn, (lines,) + extra, [(3, 5, 4)]) for fn, extra in (
+            (scan.cumsum_fwd, (True,)), (scan.cumprod_fwd, ()), (scan.cumprod_bwd, (lines,)),
+            (scan.logcumsumexp_fwd, ()), (scan.logcumsumexp_bwd, (lines, lines)),
+            (scan.cumextreme_bwd, (index3,)))],
+        (scan.cumextreme_fwd, (lines, False), [(3, 5, 4), (3, 5, 4)]),
+        (gather.gather_fwd, (lines, index3[:, :2]), [(3, 2, 4)]),
+        (gather.scatter_add_fwd, (lines, index3[:, :2], lines[:, :2].copy()), [(3, 5, 4)]),
+        (gather.index_add_fwd, (lines, np.array([4, 0, 4]), r(3, 3, 4), 0.5), [(3, 5, 4)]),
+        (sort.topk_indices, (x2, 3, True), [(5, 3)]),
     ]
 
 

@@ -2,19 +2,13 @@
 (same initial weights, plain SGD), and the loss goes down. The models are written with the
 functional ops, so only the device differs between the two runs.
 
-Skipped without a GPU (fixture ``cp``), or with a reason while an op they need is not merged.
+Skipped without a GPU (fixture ``cp``).
 """
 import numpy as np
 import pytest
 
 import pydyfast as pdf
 import pydyfast.functional as F
-
-
-def _need(*names):
-    missing = [n for n in names if not hasattr(F, n)]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)} (kernel branch not merged yet)")
 
 
 def _mlp(p, x, y):
@@ -68,9 +62,6 @@ def _shapes_and_batch(rng, model):
     return shapes, rng.integers(0, 50, (4, 9)), rng.integers(0, 2, 4)
 
 
-NEEDS = {"mlp": ("cross_entropy",), "lenet": ("conv2d", "max_pool2d", "cross_entropy"),
-         "gru": ("gru_cell", "cross_entropy"),
-         "transformer": ("layer_norm", "scaled_dot_product_attention", "cross_entropy")}
 LOSSES = {"mlp": _mlp, "lenet": _lenet, "gru": _gru, "transformer": _transformer}
 # SGD steps that lower each model's loss three times in a row (LeNet's 28x28 inputs need less)
 LEARNING_RATES = {"mlp": 0.1, "lenet": 0.003, "gru": 0.1, "transformer": 0.1}
@@ -109,7 +100,6 @@ def _train(model, device, steps=3, optimizer=None):
 
 @pytest.mark.parametrize("model", sorted(LOSSES))
 def test_training_steps_on_gpu_match_cpu(cp, model):
-    _need(*NEEDS[model])
     gpu = _train(model, "cuda")
     cpu = _train(model, "cpu")
     np.testing.assert_allclose(gpu, cpu, rtol=1e-9)
@@ -129,7 +119,6 @@ OPTIMIZERS = {
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_optimizer_steps_on_gpu_match_cpu(cp, name):
     """The optimizers update cupy parameters in place (numpy ufuncs dispatch to cupy)."""
-    _need(*NEEDS["mlp"])
     gpu = _train("mlp", "cuda", optimizer=OPTIMIZERS[name])
     cpu = _train("mlp", "cpu", optimizer=OPTIMIZERS[name])
     np.testing.assert_allclose(gpu, cpu, rtol=1e-9)

@@ -7,6 +7,7 @@ import pytest
 
 import pydyfast
 from pydyfast import cuda_kernels
+from pydyfast.cuda_launch import FAMILIES
 
 # Runs in a fresh interpreter where `import cupy` fails, as on a machine without it.
 _HIDE_CUPY = "import sys; sys.modules['cupy'] = None\n"
@@ -45,7 +46,7 @@ def test_cuda_tensor_without_cupy_says_what_is_missing():
 
 def test_loader_finds_every_kernel_file():
     found = sorted(p.stem for p in cuda_kernels.kernel_dir().glob("*.cu"))
-    assert found == ["attention", "im2col", "norm", "pool", "resample", "rnn", "softmax", "special"]
+    assert found == sorted(FAMILIES)
 
 
 def test_source_inlines_common_header(tmp_path):

@@ -9,8 +9,8 @@ from distributed.launch import ROOT, mpiexec
 def final_accuracy(n, tmp_path):
     mpiexec()  # fails clearly when the MPI of the test extra is missing
     cmd = [sys.executable, "-m", "pydyfast.distributed.run", "-n", str(n), "-m",
-           "examples.distributed", "--epochs", "1", "--limit", "512", "--quiet",
-           "--checkpoint", str(tmp_path / f"ck{n}.pdf")]
+           "examples.distributed", "--epochs", "1", "--limit", "256", "--batch-size", "64",
+           "--quiet", "--checkpoint", str(tmp_path / f"ck{n}.pdf")]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     found = re.search(r"mlp: final test accuracy ([0-9.]+)", proc.stdout)

@@ -70,11 +70,15 @@ def shard(a):
 
 
 def train(model, x, y, steps=5):
+    """``steps`` Adam steps, then one more backward so the gradients can be compared too
+    (Adam's update barely changes when every gradient is scaled, the gradient does)."""
     opt = pdf.optim.Adam(model.parameters(), lr=0.05)
     for _ in range(steps):
         opt.zero_grad()
         F.mse_loss(model(pdf.Tensor(x)), pdf.Tensor(y)).backward()
         opt.step()
+    opt.zero_grad()
+    F.mse_loss(model(pdf.Tensor(x)), pdf.Tensor(y)).backward()
 
 
 def close(actual_model, expected_model, what, tol=1e-6):
@@ -96,6 +100,9 @@ def ddp_equals_single_process(kind, sync_bn=False):
     assert len(model.reducer.buckets) > 1
     train(model, shard(x), shard(y))
     close(local, reference, kind)
+    for (name, p), q in zip(local.named_parameters(), reference.parameters()):
+        expect(lambda: np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6,
+                                                  atol=1e-9), f"{kind} grad {name}")
 
 
 @case
@@ -208,6 +215,23 @@ def checkpoint_saved_on_rank0_loads_on_every_rank():
     if dist.get_rank() == 0:
         Path(names[0]).unlink()
         Path(names[0]).parent.rmdir()
+
+
+@case
+def a_discarded_wrapper_releases_its_hooks_and_buckets():
+    import gc
+    import weakref
+
+    from pydyfast.backend import engine
+    local = build("mlp", 0)
+    model = DDP(local)
+    reducer = weakref.ref(model.reducer)
+    hooks = lambda: sum(len(tables[1]) for tables in engine._leaf_hooks.values())  # noqa: E731
+    assert hooks() >= 4
+    del model
+    gc.collect()
+    assert reducer() is None and hooks() == 0
+    F.mse_loss(local(pdf.Tensor(batch("mlp")[0])), pdf.Tensor(batch("mlp")[1])).backward()
 
 
 if __name__ == "__main__":

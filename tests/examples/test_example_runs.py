@@ -1,7 +1,6 @@
 """Each example run briefly on its offline data: it reaches its stated result and writes its PNG.
 
 The stated results are in each example's docstring; the settings here are those (or shorter).
-Runs on pydyfast skip, naming what is missing, while the layers they need are not merged yet.
 """
 import importlib
 import os
@@ -9,29 +8,8 @@ import os
 import numpy as np
 import pytest
 
-import pydyfast.nn
-import pydyfast.nn.functional
-
 FRAMEWORKS = ["pydyfast", "torch"]
-NEEDS = {  # what each example uses from pydyfast.nn (and pydyfast.nn.functional, F.)
-    "mnist": ["Linear", "ReLU", "Conv2d", "MaxPool2d", "F.cross_entropy"],
-    "dropout_bn": ["Linear", "ReLU", "Dropout", "BatchNorm1d", "F.cross_entropy"],
-    "ts_prediction": ["GRU", "Linear", "MSELoss"],
-    "transformer": ["Embedding", "Linear", "ReLU", "F.layer_norm", "F.softmax",
-                    "F.cross_entropy"],
-}
-
-
-def _has(name):
-    namespace, _, attr = name.rpartition(".")
-    return hasattr(pydyfast.nn.functional if namespace else pydyfast.nn, attr)
-
-
 def run(name, framework, tmp_path, *argv):
-    if framework == "pydyfast":
-        missing = [n for n in NEEDS.get(name, []) if not _has(n)]
-        if missing:
-            pytest.skip(f"pydyfast.nn lacks {missing} on this branch")
     plot = tmp_path / f"{name}.png"
     module = importlib.import_module(f"examples.{name}")
     result = module.main([*argv, "--quiet", "--threads", "1", "--plot", str(plot)],

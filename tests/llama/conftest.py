@@ -5,7 +5,6 @@ import struct
 
 import numpy as np
 import pytest
-import torch
 
 from llama.model import LlamaConfig, random_weights
 
@@ -76,6 +75,7 @@ def small_weights(small_config):
 def _rotary(x, theta, interleaved):
     """x (T, heads, hd): rotate pairs at angle p * theta^(-2j/hd); interleaved pairs (2j, 2j+1)
     as llama2.c, else Hugging Face's halves (j, j + hd/2)."""
+    import torch
     t, _, hd = x.shape
     freq = theta ** (-torch.arange(0, hd, 2, dtype=torch.float64) / hd)
     angle = torch.outer(torch.arange(t, dtype=torch.float64), freq)[:, None, :]
@@ -90,6 +90,7 @@ def _rotary(x, theta, interleaved):
 
 def torch_logits(config, w, tokens, interleaved=True):
     """Logits (T, vocab), float64 numpy; ``w`` has llama2.c names (``output`` optional)."""
+    import torch
     c = config
     w = {k: torch.from_numpy(np.asarray(v, np.float64)) for k, v in w.items()}
     hd = c.dim // c.n_heads
@@ -115,4 +116,5 @@ def torch_logits(config, w, tokens, interleaved=True):
 
 @pytest.fixture
 def torch_reference():
+    pytest.importorskip("torch", reason="PyTorch (the test oracle) is not installed")
     return torch_logits

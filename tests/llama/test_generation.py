@@ -22,8 +22,9 @@ def test_greedy_reproduces_run_c(stories260k, llama_data, kernels, one_token_att
     """pydyfast's decode_attention (compiled, or its reference under kernels='numpy'), or
     llama's own NumPy attend, all give run.c's ids."""
     monkeypatch.setattr(llama.kernels, "_DECODE_ATTENTION", None)
-    if one_token_attention == "pydyfast" and not llama.kernels.use_fused_decode_attention():
-        pytest.skip("pydyfast.ops.attention.decode_attention is not in this build")
+    if one_token_attention == "pydyfast":
+        assert llama.kernels.use_fused_decode_attention(), \
+            "pydyfast's decode_attention is missing or failed llama's self-check"
     with open(os.path.join(llama_data, "stories260K_greedy_ids.txt")) as f:
         expected = [int(line) for line in f if line.strip()]
     assert len(expected) == 200

@@ -7,6 +7,8 @@ import pytest
 
 from llama.loaders import AK42_MAGIC, _ak42_order, _legacy_order, load_checkpoint
 
+from oracle import compare_with_torch
+
 TOKENS = [1, 5, 36, 0, 17, 17, 2, 9, 30]
 
 
@@ -80,12 +82,16 @@ def write_hf_folder(folder, config, weights):
 
 def check_against_torch(model, config, weights, torch_reference, interleaved=True,
                         dtype=np.float32):
-    """Prefill of most of TOKENS, then one decode step, against the whole-sequence oracle."""
-    expected = torch_reference(config, weights, TOKENS, interleaved)
+    """Prefill of most of TOKENS, then one decode step, against the whole-sequence oracle
+    (computed in float64, compared in the model's dtype)."""
+    def ours(tokens):
+        ids = tokens.numpy()
+        return np.concatenate([model.logits(ids[:-1]), model.logits(ids[-1:])])
+
+    def theirs(tokens):
+        return torch_reference(config, weights, tokens.numpy(), interleaved).astype(dtype)
     tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
-    prefill = model.logits(np.array(TOKENS[:-1]))
-    step = model.logits(np.array(TOKENS[-1:]))
-    np.testing.assert_allclose(np.concatenate([prefill, step]), expected, **tol)
+    compare_with_torch(ours, theirs, [np.array(TOKENS)], dtype, grad=False, tol=tol)
 
 
 @pytest.mark.parametrize("shared", [True, False], ids=["shared", "unshared"])

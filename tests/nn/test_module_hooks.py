@@ -3,7 +3,7 @@ hooks (grad_input/grad_output, replacement, handles), get_submodule/get_paramete
 register_module, half/float/double/to, and the device=/dtype= keywords of every layer."""
 import numpy as np
 import pytest
-import torch
+from oracle import torch  # skips this module when PyTorch is missing
 
 import pydyfast as pdf
 from pydyfast import nn
@@ -100,6 +100,15 @@ def test_full_backward_hooks_get_torchs_gradients(dtype, input_requires_grad):
         model.register_full_backward_hook(lambda m, gi, go: log.append(("all", list(gi),
                                                                         list(go))))
     _compare(register, dtype, input_requires_grad=input_requires_grad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_backward_pre_hooks_see_and_may_replace_grad_output(dtype):
+    def register(model, log):
+        model[2].register_full_backward_pre_hook(lambda m, go: log.append(list(go)))
+        model[1].register_full_backward_pre_hook(lambda m, go: (go[0] * 3,))
+        model[0].register_full_backward_hook(lambda m, gi, go: log.append((list(gi), list(go))))
+    _compare(register, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -2,12 +2,12 @@
 states, input gradients and parameter gradients."""
 import numpy as np
 import pytest
-import torch
 
 import pydyfast as pdf
 from pydyfast import nn
 
 from conftest import tolerances
+from oracle import compare_with_torch, torch
 
 TORCH = {"RNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU,
          "RNNCell": torch.nn.RNNCell, "LSTMCell": torch.nn.LSTMCell, "GRUCell": torch.nn.GRUCell}
@@ -30,24 +30,14 @@ def _flat(out):
 
 
 def _compare(th, ours, inputs, dtype):
-    """Same forward on both; backward of a random weighting of every output; compare all."""
-    th_in = [torch.tensor(a, requires_grad=True) for a in inputs]
-    pd_in = [pdf.Tensor(a, requires_grad=True) for a in inputs]
-    th_out = _flat(th(th_in[0], *(th_in[1:] if len(th_in) < 3 else [tuple(th_in[1:])])))
-    pd_out = _flat(ours(pd_in[0], *(pd_in[1:] if len(pd_in) < 3 else [tuple(pd_in[1:])])))
+    """Same forward on both (outputs and final states flattened into one list), backward of a
+    random weighting of every output (tests/oracle.py); then every parameter gradient."""
+    def call(module):
+        def forward(x, *states):
+            return _flat(module(x, *(states if len(states) < 2 else [tuple(states)])))
+        return forward
+    compare_with_torch(call(ours), call(th), inputs, dtype, seed=5)
     tol = tolerances(dtype)
-    rng = np.random.default_rng(5)
-    th_loss, pd_loss = 0, 0
-    for t, p in zip(th_out, pd_out, strict=True):
-        assert p.shape == tuple(t.shape)
-        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), **tol)
-        w = rng.standard_normal(p.shape).astype(dtype)
-        th_loss = th_loss + (t * torch.tensor(w)).sum()
-        pd_loss = pd_loss + (p * pdf.Tensor(w)).sum()
-    th_loss.backward()
-    pd_loss.backward()
-    for t, p in zip(th_in, pd_in):
-        np.testing.assert_allclose(p.grad.numpy(), t.grad.numpy(), err_msg="input grad", **tol)
     pd_params = dict(ours.named_parameters())
     for name, t in th.named_parameters():
         np.testing.assert_allclose(pd_params[name].grad.numpy(), t.grad.numpy(), err_msg=name,

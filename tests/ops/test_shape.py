@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-import torch
+from oracle import torch  # skips this module when PyTorch is missing
 
 import pydyfast as pdf
 import pydyfast.functional as F
@@ -55,7 +55,7 @@ def test_split_variants():
 
 def test_split_gradient_with_unused_part(dtype):
     x = pdf.Tensor(np.arange(6, dtype=dtype), requires_grad=True)
-    a, b = F.split(x, 2)
+    a, b = F.split(x, 3)  # torch: pieces of 3
     (a * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2, 2, 2, 0, 0, 0])
 

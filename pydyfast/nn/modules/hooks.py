@@ -1,11 +1,11 @@
-"""Module hooks as in torch: forward pre-hooks, forward hooks and full backward hooks.
+"""Module hooks as in torch: forward pre-hooks, forward hooks, full backward (pre-)hooks.
 
 ``Module.__call__`` comes here only when a module has hooks, so a module without them pays one
 truth test per call. Full backward hooks put two identity Functions around ``forward``: one on
 the Tensor positional inputs and one on the Tensor outputs. Backward reaches the output identity
-first (it records ``grad_output``) and the input identity last, once every gradient of the
-inputs is summed; that is where ``hook(module, grad_input, grad_output)`` runs and may replace
-``grad_input``. The handles are the engine's (``handle.remove()``, or ``with handle:``).
+first (the backward pre-hooks run there and may replace ``grad_output``) and the input identity
+last, once every gradient of the inputs is summed; that is where ``hook(module, grad_input,
+grad_output)`` runs and may replace ``grad_input``. The handles are the engine's (``handle.remove()``, or ``with handle:``).
 """
 import itertools
 
@@ -50,7 +50,7 @@ def call_with_hooks(module, args, kwargs):
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
     backward = None
-    if module._backward_hooks and _engine.is_grad_enabled():
+    if (module._backward_hooks or module._backward_pre_hooks) and _engine.is_grad_enabled():
         backward = _BackwardHooks(module)
         args = backward.wrap_inputs(args)
     output = module.forward(*args, **kwargs)
@@ -111,23 +111,45 @@ class _BackwardHooks:
         return wrapped[0] if single else tuple(wrapped)
 
     def received_output_grads(self, grads):
-        self.grad_output = _spread(grads, self.output_positions, self.n_outputs)
+        """Run the backward pre-hooks on ``grad_output``; returns the arrays to pass on."""
+        self.grad_output = _chain(self.module, self.module._backward_pre_hooks, "grad_output",
+                                  _spread(grads, self.output_positions, self.n_outputs),
+                                  lambda grad_output: (grad_output,))
         if not self.input_positions:
             self.run((None,) * self.n_inputs)
+        return _arrays(self.module, self.grad_output, self.output_positions)
 
     def run(self, grad_input):
-        """Call every hook; each may return a replacement for ``grad_input``."""
-        for hook, _ in list(self.module._backward_hooks.values()):
-            result = hook(self.module, grad_input, self.grad_output)
-            if result is None:
-                continue
-            result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-            if len(result) != len(grad_input):
-                raise RuntimeError(f"backward hook {hook!r} of {type(self.module).__name__} "
-                                   f"returned {len(result)} gradients for grad_input, expected "
-                                   f"{len(grad_input)}")
-            grad_input = result
-        return grad_input
+        """Call every backward hook; each may return a replacement for ``grad_input``."""
+        return _chain(self.module, self.module._backward_hooks, "grad_input", grad_input,
+                      lambda grad_input: (grad_input, self.grad_output))
+
+
+def _chain(module, table, what, grads, hook_args):
+    """Call each hook of ``table`` as ``hook(module, *hook_args(grads))``; a non-None result
+    (a tuple as long as ``grads``) replaces ``grads`` for the next hook. Returns the last."""
+    for hook, _ in list(table.values()):
+        result = hook(module, *hook_args(grads))
+        if result is None:
+            continue
+        result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        if len(result) != len(grads):
+            raise RuntimeError(f"backward hook {hook!r} of {type(module).__name__} returned "
+                               f"{len(result)} gradients for {what}, expected {len(grads)}")
+        grads = result
+    return grads
+
+
+def _arrays(module, grads, positions):
+    """The arrays of the Tensors (or None) at ``positions`` of a hook-returned tuple."""
+    out = []
+    for i in positions:
+        g = grads[i]
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"backward hook of {type(module).__name__}: gradients must be "
+                            f"Tensors or None, got {type(g).__name__}")
+        out.append(None if g is None else g.data)
+    return tuple(out)
 
 
 def _spread(grads, positions, n):
@@ -148,8 +170,7 @@ class _HookedOutputs(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        ctx.module_hooks.received_output_grads(grads)
-        return grads
+        return ctx.module_hooks.received_output_grads(grads)
 
 
 class _HookedInputs(Function):
@@ -166,12 +187,4 @@ class _HookedInputs(Function):
         grad_input = list(_spread(grads, hooks.input_positions, hooks.n_inputs))
         for i, t in hooks.constant_inputs:
             grad_input[i] = Tensor._wrap(array_module(t.data).zeros_like(t.data))
-        grad_input = hooks.run(tuple(grad_input))
-        out = []
-        for i in hooks.input_positions:
-            g = grad_input[i]
-            if g is not None and not isinstance(g, Tensor):
-                raise TypeError(f"backward hook of {type(hooks.module).__name__}: grad_input "
-                                f"entries must be Tensors or None, got {type(g).__name__}")
-            out.append(None if g is None else g.data)
-        return tuple(out)
+        return _arrays(hooks.module, hooks.run(tuple(grad_input)), hooks.input_positions)

@@ -4,6 +4,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ... import dtypes
+from ...backend import engine as _engine
 from ...cuda import Device
 from ...tensor import Tensor
 from ..parameter import Parameter
@@ -32,7 +33,8 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
-        for table in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
+        for table in ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks",
+                      "_backward_hooks"):
             object.__setattr__(self, table, hooks.new_table())
 
     # ------------------------------------------------------------ registration
@@ -162,12 +164,19 @@ class Module:
         return hooks.add_hook(self._backward_hooks, hook, "register_full_backward_hook",
                               prepend)
 
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Run ``hook(module, grad_output)`` when the gradients of the module's outputs have
+        been computed; a non-None result (a tuple like ``grad_output``) replaces them."""
+        return hooks.add_hook(self._backward_pre_hooks, hook,
+                              "register_full_backward_pre_hook", prepend)
+
     # --------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+        if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
             return hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -345,7 +354,8 @@ class Module:
             if k in state_dict:
                 v = state_dict[k]
                 arr = v.numpy() if isinstance(v, Tensor) else np.asarray(v)
-                t.data = to_device(np.array(arr, dtype=t.dtype), t.device)
+                t.data[...] = to_device(np.asarray(arr, dtype=t.dtype), t.device)
+                _engine.note_inplace(t)  # in place, as torch: graphs that saved t see it
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

@@ -7,6 +7,8 @@ asynchronous all-reduce (average) at once, in bucket order on every rank, so com
 while backward computes the earlier layers. When the last bucket has started, the reducer waits
 for all of them and writes the averaged gradients back into ``.grad``.
 """
+import weakref
+
 import numpy as np
 
 from ...backend import array_module
@@ -15,8 +17,8 @@ from ...tensor import Tensor
 
 
 class _Bucket:
-    def __init__(self, index, params):
-        self.index, self.params = index, params
+    def __init__(self, params):
+        self.params = params
         self.offsets = np.cumsum([0] + [p.data.size for p in params]).tolist()
         first = params[0].data
         self.flat = array_module(first).zeros(self.offsets[-1], first.dtype)
@@ -45,13 +47,21 @@ class Reducer:
             size += p.data.nbytes
         if current:
             self._add_bucket(current)
-        self.handles = [p.register_post_accumulate_grad_hook(self._grad_ready)
-                        for _, p in named_params]
+        # The hooks hold the reducer weakly: a discarded DDP wrapper must not keep its gradient
+        # buckets alive through the parameters it wrapped (nor react to their gradients).
+        ready = weakref.WeakMethod(self._grad_ready)
+
+        def hook(param):
+            method = ready()
+            if method is not None:
+                method(param)
+        handles = [p.register_post_accumulate_grad_hook(hook) for _, p in named_params]
+        weakref.finalize(self, _remove_all, handles)
         self.expecting = False  # a synchronised backward is due
         self.ready, self.locally_used, self.next_bucket, self.unused = set(), set(), 0, []
 
     def _add_bucket(self, params):
-        bucket = _Bucket(len(self.buckets), params)
+        bucket = _Bucket(params)
         for k, p in enumerate(params):
             self.slot[id(p)] = (bucket, k)
         self.buckets.append(bucket)
@@ -113,8 +123,9 @@ class Reducer:
         if self.find_unused:
             # Parameters no rank used keep .grad as it was (None), as in torch.
             order = list(self.slot)
-            used = np.array([key in self.locally_used for key in order], np.int32)
+            used = self.group.xp.asarray([key in self.locally_used for key in order], np.int32)
             self.group.all_reduce(used, ReduceOp.MAX).wait()
+            used = used if isinstance(used, np.ndarray) else used.get()  # NCCL: from the GPU
             used_anywhere = {key for key, u in zip(order, used) if u}
         for bucket in self.buckets:
             bucket.work.wait()
@@ -128,9 +139,10 @@ class Reducer:
                     p.grad.data[...] = averaged
         self.expecting = False
 
-    def remove_hooks(self):
-        for h in self.handles:
-            h.remove()
+
+def _remove_all(handles):
+    for handle in handles:
+        handle.remove()
 
 
 def _params_reached(outputs, slot):
