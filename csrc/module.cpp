@@ -10,6 +10,7 @@ void init_norm(py::module_& m);
 void init_rnn(py::module_& m);
 void init_attention(py::module_& m);
 void init_resample(py::module_& m);
+void init_llama(py::module_& m);
 void init_special(py::module_& m);
 void init_scan(py::module_& m);
 void init_gather(py::module_& m);
@@ -49,6 +50,7 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_rnn(m);
   pydyfast::init_attention(m);
   pydyfast::init_resample(m);
+  pydyfast::init_llama(m);
   pydyfast::init_special(m);
   pydyfast::init_scan(m);
   pydyfast::init_gather(m);

@@ -1,9 +1,11 @@
-"""``python -m llama.infer``: generate a story with a Llama checkpoint, streaming to the terminal.
+"""``python -m llama.infer``: generate text with a Llama checkpoint, streaming to the terminal.
 
-    python -m llama.infer --prompt "Once upon a time" --temperature 0.8 -n 256
+    python -m llama.infer                        # the small model shipped in llama/assets
+    python -m llama.infer --checkpoint stories15M.bin --prompt "Once upon a time" -t 0.8
     python -m llama.infer --random-init          # stories15M architecture, random weights: speed
 
-Without ``--checkpoint`` it looks for ``stories15M.bin`` and ``tokenizer.bin`` in this folder.
+Without ``--checkpoint`` it runs the model that ``python -m llama.train`` made on the Python
+documentation (llama/assets/pydoc: 0.8M parameters, byte-level, its tokenizer beside it).
 """
 import argparse
 import os
@@ -12,10 +14,12 @@ import time
 
 from .loaders import load_checkpoint
 from .model import Llama, LlamaConfig
+from .quant import default_group_size
 from .sampling import Sampler, generate, generate_ids
 from .tokenizer import load_tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SHIPPED = os.path.join(HERE, "assets", "pydoc", "model.bin")
 WHERE_TO_GET = """\
 llama.infer: no checkpoint at {checkpoint}.
 Get stories15M.bin and tokenizer.bin from the llama2.c project
@@ -27,11 +31,12 @@ the stories15M architecture with random weights."""
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m llama.infer", description=__doc__.split("\n")[0])
-    p.add_argument("--checkpoint", default=os.path.join(HERE, "stories15M.bin"),
+    p.add_argument("--checkpoint", default=SHIPPED,
                    help="llama2.c .bin, .npz with Hugging Face keys, or a Hugging Face folder")
     p.add_argument("--tokenizer", help="tokenizer.bin or tokenizer.json (default: beside the "
                    "checkpoint, else llama/tokenizer.bin)")
-    p.add_argument("--prompt", default="", help="text to continue (default: start from BOS)")
+    p.add_argument("--prompt", default=None, help="text to continue (default: start from BOS; "
+                   "'The ' for the shipped model)")
     p.add_argument("-n", "--max-tokens", type=int, default=256, help="new tokens at most")
     p.add_argument("-t", "--temperature", type=float, default=1.0, help="0 = greedy")
     p.add_argument("--top-p", type=float, default=0.9)
@@ -40,6 +45,11 @@ def parse_args(argv):
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--n-heads", type=int, help=".npz only: number of attention heads")
+    p.add_argument("--quantize", choices=["int8"], help="int8 weights (runq.c's group-wise "
+                   "format; an int8 llama2.c file is int8 without this)")
+    p.add_argument("--group-size", type=int, default=None,
+                   help="inputs per int8 scale (default: the largest power of two <= 64 "
+                   "dividing dim and hidden_dim)")
     p.add_argument("--random-init", action="store_true",
                    help="stories15M architecture with random weights (no checkpoint needed)")
     return p.parse_args(argv)
@@ -59,14 +69,19 @@ def _find_tokenizer(args):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    config = LlamaConfig()
+    group_size = 0
+    if args.quantize:
+        group_size = args.group_size or default_group_size(config.dim, config.hidden_dim)
     if args.random_init:
-        model = Llama.random(LlamaConfig(), seed=0 if args.seed is None else args.seed,
-                             dtype=args.dtype)
+        model = Llama.random(config, seed=0 if args.seed is None else args.seed,
+                             dtype=args.dtype, group_size=group_size)
     elif not os.path.exists(args.checkpoint):
         print(WHERE_TO_GET.format(checkpoint=args.checkpoint, here=HERE), file=sys.stderr)
         return 2
     else:
-        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads)
+        model = load_checkpoint(args.checkpoint, dtype=args.dtype, n_heads=args.n_heads,
+                                quantize=args.quantize, group_size=args.group_size)
     if args.device != "cpu":
         model.to(device=args.device)
     tokenizer_path = _find_tokenizer(args)
@@ -84,6 +99,8 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         print(f"llama.infer: {why}; printing token ids", file=sys.stderr)
+    if args.prompt is None:
+        args.prompt = "The " if args.checkpoint == SHIPPED and tokenizer is not None else ""
     sampler = Sampler(args.temperature, args.top_p, args.top_k, args.seed)
 
     start = time.perf_counter()

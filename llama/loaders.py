@@ -3,7 +3,8 @@
 - llama2.c ``.bin``: the legacy header of seven int32 (dim, hidden_dim, n_layers, n_heads,
   n_kv_heads, vocab_size, seq_len; vocab_size < 0 means an unshared classifier follows the
   weights) or the versioned format (uint32 magic "ak42", int32 version 1, the seven int32, a
-  uint8 shared-classifier flag, zero padding to 256 bytes), then float32 weights.
+  uint8 shared-classifier flag, zero padding to 256 bytes), then float32 weights; version 2 is
+  runq.c's int8 file (int32 group size after the flag; int8 matrices with float32 group scales).
 - ``.npz`` with Hugging Face key names (``model.layers.N.self_attn.q_proj.weight``, ...), as
   llama3.np and PyDyNet use; rotary pairs interleaved (llama2.c export) unless told otherwise.
 - a Hugging Face folder: ``config.json`` + ``model.safetensors``; its q/k rows use the half-split
@@ -19,6 +20,7 @@ import struct
 import numpy as np
 
 from .model import Llama, LlamaConfig
+from .quant import default_group_size
 
 AK42_MAGIC = 0x616B3432
 _HEADER_FIELDS = ("dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size",
@@ -30,21 +32,33 @@ _HF_NAMES = {"input_layernorm": "attention_norm", "self_attn.q_proj": "wq",
 
 
 def load_checkpoint(path, dtype=np.float32, n_heads=None, n_kv_heads=None, seq_len=None,
-                    rotary="interleaved"):
+                    rotary="interleaved", quantize=None, group_size=None):
     """Read a checkpoint (see module doc) and return a :class:`Llama`.
 
     n_heads, n_kv_heads, seq_len : only for ``.npz`` files, whose arrays do not say them (a
     ``config.json`` beside the file is read when present). rotary : ``.npz`` q/k row layout,
-    "interleaved" or "half" (Hugging Face).
+    "interleaved" or "half" (Hugging Face). quantize="int8" quantizes float weights to int8 in
+    groups of ``group_size`` inputs (default: the largest power of two <= 64 dividing dim and
+    hidden_dim); an int8 file (llama2.c version 2) is int8 with its own group size either way.
     """
     path = os.fspath(path)
+    if quantize not in (None, "int8"):
+        raise ValueError(f"load_checkpoint: quantize must be None or 'int8', got {quantize!r}")
     if os.path.isdir(path):
         config, weights = read_hf_folder(path)
     elif path.endswith(".npz"):
         config, weights = read_npz(path, n_heads, n_kv_heads, seq_len, rotary)
     else:
         config, weights = read_llama2c(path)
-    return Llama(config, weights, dtype)
+    stored = weights.pop(_GROUP_SIZE, 0)
+    if stored and group_size and group_size != stored:
+        raise ValueError(f"{path}: int8 weights in groups of {stored}; cannot requantize them in "
+                         f"groups of {group_size}")
+    if stored:
+        group_size = stored
+    elif quantize:
+        group_size = group_size or default_group_size(config.dim, config.hidden_dim)
+    return Llama(config, weights, dtype, group_size=group_size or 0)
 
 
 def _config(path, fields, shared):
@@ -61,14 +75,16 @@ def read_llama2c(path):
         head = f.read(256)
     if len(head) >= 8 and struct.unpack("<I", head[:4])[0] == AK42_MAGIC:
         version = struct.unpack("<i", head[4:8])[0]
-        if version != 1:
+        if version not in (1, 2):
             raise ValueError(f"{path}: llama2.c 'ak42' format version {version} is not supported"
-                             f" (only version 1, float32)")
+                             f" (version 1: float32, version 2: int8)")
         if len(head) < 256:
             raise ValueError(f"{path}: truncated 'ak42' header ({len(head)} of 256 bytes)")
         fields = struct.unpack("<7i", head[8:36])
         config = _config(path, fields, bool(head[36]))
-        order = _ak42_order(config)
+        if version == 2:
+            return config, _read_version2(path, config, struct.unpack("<i", head[37:41])[0], size)
+        order = ak42_order(config)
         offset = 256
     else:
         if len(head) < 28:
@@ -77,7 +93,7 @@ def read_llama2c(path):
         shared = fields[5] > 0
         fields[5] = abs(fields[5])
         config = _config(path, fields, shared)
-        order = _legacy_order(config)
+        order = legacy_order(config)
         offset = 28
     shapes = config.weight_shapes()
     shapes.update(_legacy_rope_shapes(config))
@@ -95,6 +111,45 @@ def read_llama2c(path):
     return config, weights
 
 
+_GROUP_SIZE = "group_size"  # the weights entry that an int8 file adds: its group size
+
+
+def _read_version2(path, config, group_size, size):
+    """runq.c's int8 file: float32 norms, then per matrix int8 values and float32 scales per
+    group of ``group_size`` inputs; matrices come back as (int8 (out, in), scales) pairs, and
+    ``weights["group_size"]`` says the group size."""
+    shapes = config.weight_shapes()
+    layers = range(config.n_layers)
+    norms = ([f"layers.{i}.attention_norm" for i in layers] + [f"layers.{i}.ffn_norm"
+                                                               for i in layers] + ["norm"])
+    matrices = ["tok_embeddings"] + [f"layers.{i}.{w}" for w in
+                                     ("wq", "wk", "wv", "wo", "w1", "w2", "w3") for i in layers]
+    matrices += [] if config.shared_classifier else ["output"]
+    if group_size <= 0 or any(shapes[m][1] % group_size for m in matrices):
+        raise ValueError(f"{path}: group size {group_size} must be positive and divide every "
+                         f"matrix's inputs ({config.dim} and {config.hidden_dim})")
+    expected = 256 + 4 * sum(config.dim for _ in norms) + sum(
+        int(np.prod(shapes[m])) * (1 + 4 / group_size) for m in matrices)
+    if size != expected:
+        raise ValueError(f"{path}: {size} bytes, but an int8 llama2.c checkpoint (version 2, "
+                         f"group size {group_size}) with {config} has {int(expected)} bytes "
+                         f"({'truncated' if size < expected else 'extra data'})")
+    raw = np.memmap(path, dtype=np.uint8, mode="r", offset=256)
+    weights, at = {}, 0
+    for name in norms:
+        weights[name] = raw[at:at + 4 * config.dim].view("<f4")
+        at += 4 * config.dim
+    for name in matrices:
+        rows, cols = shapes[name]
+        q = raw[at:at + rows * cols].view(np.int8).reshape(rows, cols)
+        at += rows * cols
+        scales = raw[at:at + 4 * rows * cols // group_size].view("<f4")
+        weights[name] = (q, scales.reshape(rows, cols // group_size))
+        at += 4 * rows * cols // group_size
+    weights[_GROUP_SIZE] = group_size
+    return weights
+
+
 def _legacy_rope_shapes(config):
     # The legacy format stores llama2.c's unused freq_cis tables; they are skipped on reading.
     half = (config.seq_len, config.head_dim // 2)
@@ -105,14 +160,14 @@ def _per_layer(config, *names):
     return [f"layers.{i}.{name}" for name in names for i in range(config.n_layers)]
 
 
-def _legacy_order(config):
+def legacy_order(config):
     order = (["tok_embeddings"] + _per_layer(config, "attention_norm", "wq", "wk", "wv", "wo",
                                              "ffn_norm", "w1", "w2", "w3")
              + ["norm", "freq_cis_real", "freq_cis_imag"])
     return order + ([] if config.shared_classifier else ["output"])
 
 
-def _ak42_order(config):
+def ak42_order(config):
     order = (_per_layer(config, "attention_norm", "ffn_norm") + ["norm", "tok_embeddings"]
              + _per_layer(config, "wq", "wk", "wv", "wo", "w1", "w2", "w3"))
     return order + ([] if config.shared_classifier else ["output"])

@@ -3,20 +3,29 @@
 Per layer: x += Wo attn(rope(Wq n1(x)), rope(Wk n1(x)), Wv n1(x));
            x += W2 (silu(W1 n2(x)) * W3 n2(x))
 with n1, n2 RMSNorms, grouped-query attention over a preallocated KV cache and interleaved rotary
-pairs (llama2.c's layout; loaders reorder Hugging Face half-split rows into it). Weights are
-Parameters (so ``state_dict``/``to`` work). Decode speed is the speed of reading the weights, so
-the layer matrices are stored transposed, (in, out), where OpenBLAS's GEMV ``x @ w_t`` runs ~30%
-faster than ``w @ x`` on (out, in), and q/k/v and w1/w3 are fused so one GEMV reads each.
+pairs (llama2.c's layout; loaders reorder Hugging Face half-split rows into it). Weights keep
+llama2.c's (out, in) layout, with q/k/v and w1/w3 stacked so that one pass reads each group.
+
+Two paths compute the same thing:
+- decoding one token on the CPU is one call into ``pydyfast._C.llama_decoder`` (csrc/llama.cpp):
+  the whole step in compiled code, products parallel over output rows;
+- everything else (the prompt, processed as matrices; any device; ``PYDYFAST_KERNELS=numpy``)
+  runs pydyfast's ops: GEMMs, ``rms_norm``, ``apply_rotary``, ``scaled_dot_product_attention``
+  and ``decode_attention``. It is the reference the compiled step is tested against.
+With ``group_size > 0`` the matrices are int8 with a float32 scale per group of inputs (runq.c's
+format, see ``llama/quant.py``).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
-from pydyfast import nn
+from pydyfast import backend, nn
 from pydyfast.backend import array_module
+from pydyfast.nn import functional as F
+from pydyfast.ops.attention import decode_attention, rope_tables
 from pydyfast.tensor import Tensor
 
-from .kernels import apply_rotary, attend, attend_one, rms_norm, rope_table
+from . import quant
 
 
 @dataclass
@@ -81,21 +90,49 @@ def _frozen(array):
     return p
 
 
+def _stack(weights, names, dtype, group_size):
+    """The named (out, in) matrices stacked by rows: an array, or (int8, scales) when
+    ``group_size`` > 0. Weights may arrive as floats or already quantized ((int8, scales))."""
+    parts = [weights[name] for name in names]
+    if isinstance(parts[0], tuple):  # a runq.c (version 2) file: already quantized
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    matrix = np.concatenate([np.asarray(p, dtype=dtype) for p in parts])
+    return quant.quantize(matrix, group_size) if group_size else matrix
+
+
 class LlamaBlock(nn.Module):
-    """One layer's weights, (in, out) layout: wqkv_t (dim, dim + 2 kv_dim) = [wq; wk; wv]^T,
-    wo_t (dim, dim), w13_t (dim, 2 hidden) = [w1; w3]^T, w2_t (hidden, dim); norms (dim,)."""
+    """One layer's weights, (out, in) layout: wqkv (dim + 2 kv_dim, dim) = [wq; wk; wv],
+    wo (dim, dim), w13 (2 hidden, dim) = [w1; w3], w2 (dim, hidden); norms (dim,). A quantized
+    matrix M is the int8 Parameter ``M`` and its float32 ``M_scales``."""
 
-    def __init__(self, weights, prefix, dtype):
+    MATRICES = {"wqkv": ("wq", "wk", "wv"), "wo": ("wo",), "w13": ("w1", "w3"), "w2": ("w2",)}
+
+    def __init__(self, weights, prefix, dtype, group_size):
         super().__init__()
+        self.attention_norm = _frozen(np.array(weights[prefix + "attention_norm"], dtype))
+        self.ffn_norm = _frozen(np.array(weights[prefix + "ffn_norm"], dtype))
+        for name, parts in self.MATRICES.items():
+            m = _stack(weights, [prefix + p for p in parts], dtype, group_size)
+            if isinstance(m, tuple):
+                setattr(self, name, _frozen(m[0]))
+                setattr(self, name + "_scales", _frozen(m[1]))
+            else:
+                setattr(self, name, _frozen(m))
 
-        def get(name):
-            return np.asarray(weights[prefix + name], dtype=dtype)
-        self.attention_norm = _frozen(get("attention_norm").copy())
-        self.wqkv_t = _frozen(np.concatenate([get("wq"), get("wk"), get("wv")]).T.copy())
-        self.wo_t = _frozen(get("wo").T.copy())
-        self.ffn_norm = _frozen(get("ffn_norm").copy())
-        self.w13_t = _frozen(np.concatenate([get("w1"), get("w3")]).T.copy())
-        self.w2_t = _frozen(get("w2").T.copy())
+    def matrix(self, name):
+        """The array, or (int8, scales) of a quantized matrix."""
+        w = getattr(self, name).data
+        scales = getattr(self, name + "_scales", None)
+        return w if scales is None else (w, scales.data)
+
+
+def _matmul(x, w):
+    """x (T, in) @ w^T for an (out, in) matrix w, dense or (int8, scales)."""
+    if isinstance(w, tuple):
+        if array_module(x) is not np:
+            raise NotImplementedError("Llama: int8 weights run on the CPU only")
+        return quant.q8_matmul(x, *w)
+    return x @ w.T
 
 
 class Llama(nn.Module):
@@ -105,33 +142,56 @@ class Llama(nn.Module):
     ----------
     config : LlamaConfig
     weights : dict of name -> array
-        llama2.c names and (out, in) layouts, see ``LlamaConfig.weight_shapes``.
+        llama2.c names and (out, in) layouts, see ``LlamaConfig.weight_shapes``; matrices may be
+        (int8, scales) pairs (a runq.c file), then ``group_size`` must be their group size.
     dtype : numpy float dtype of weights, cache and activations (float32 by default).
+    group_size : int
+        0: float weights. > 0: int8 weights with a float32 scale per ``group_size`` inputs
+        (float weights are quantized here; runq.c's rule, ``llama.quant``); float32 only.
     """
 
-    def __init__(self, config, weights, dtype=np.float32):
+    def __init__(self, config, weights, dtype=np.float32, group_size=0):
         super().__init__()
         self.config = config
         dtype = np.dtype(dtype)
+        if group_size and dtype != np.float32:
+            raise ValueError(f"Llama: int8 weights decode in float32, not {dtype}")
         for name, shape in config.weight_shapes().items():
             if name not in weights:
                 raise KeyError(f"Llama: weight '{name}' {shape} is missing")
-            if tuple(weights[name].shape) != shape:
-                raise ValueError(f"Llama: weight '{name}' has shape {tuple(weights[name].shape)},"
-                                 f" expected {shape} for {config}")
-        self.tok_embeddings = _frozen(np.array(weights["tok_embeddings"], dtype=dtype))
-        self.layers = nn.ModuleList([LlamaBlock(weights, f"layers.{i}.", dtype)
+            w = weights[name]
+            got = tuple((w[0] if isinstance(w, tuple) else w).shape)
+            if got != shape:
+                raise ValueError(f"Llama: weight '{name}' has shape {got}, expected {shape} for "
+                                 f"{config}")
+        object.__setattr__(self, "group_size", int(group_size))
+        embedding = weights["tok_embeddings"]
+        if group_size:
+            # runq.c looks tokens up in the dequantized table and, when the classifier is
+            # shared, multiplies by the quantized one: the same here.
+            q_embedding = (embedding if isinstance(embedding, tuple)
+                           else quant.quantize(embedding, group_size))
+            embedding = quant.dequantize(*q_embedding)
+        self.tok_embeddings = _frozen(np.array(embedding, dtype=dtype))
+        self.layers = nn.ModuleList([LlamaBlock(weights, f"layers.{i}.", dtype, group_size)
                                      for i in range(config.n_layers)])
         self.norm = _frozen(np.array(weights["norm"], dtype=dtype))
-        self.output = (self.tok_embeddings if config.shared_classifier
-                       else _frozen(np.array(weights["output"], dtype=dtype)))
+        output = q_embedding if group_size and config.shared_classifier else (
+            None if config.shared_classifier else weights["output"])
+        if output is None:
+            self.output = self.tok_embeddings
+        elif group_size:
+            q, scales = output if isinstance(output, tuple) else quant.quantize(output, group_size)
+            self.output, self.output_scales = _frozen(q), _frozen(scales)
+        else:
+            self.output = _frozen(np.array(output, dtype=dtype))
         self._cache = None
         self.pos = 0
 
     @classmethod
-    def random(cls, config, seed=0, dtype=np.float32):
+    def random(cls, config, seed=0, dtype=np.float32, group_size=0):
         """A model with :func:`random_weights`, for speed runs."""
-        return cls(config, random_weights(config, seed), dtype)
+        return cls(config, random_weights(config, seed), dtype, group_size)
 
     @property
     def dtype(self):
@@ -139,27 +199,58 @@ class Llama(nn.Module):
 
     def _apply_to_tensors(self, fn):
         super()._apply_to_tensors(fn)
-        self._cache = None  # arrays moved: rebuild cache and views on the new device
+        self._cache = None  # arrays moved: rebuild cache, tables and decoder on the new device
 
     # ------------------------------------------------------------------ cache
     def reset(self):
         """Forget the sequence: the next call starts at position 0."""
-        self.pos = 0
+        object.__setattr__(self, "pos", 0)
+
+    def _classifier(self):
+        scales = getattr(self, "output_scales", None)
+        return self.output.data if scales is None else (self.output.data, scales.data)
 
     def _arrays(self):
-        """Raw weight arrays, KV caches and rotary tables on the weights' device (built once)."""
+        """Raw weights by name, KV caches, rotary tables and the compiled decoder (built once)."""
         if self._cache is None:
             c = self.config
             xp = array_module(self.norm.data)
             shape = (c.n_layers, c.n_kv_heads, c.seq_len, c.head_dim)
-            self._cache = dict(
-                layers=[(b.attention_norm.data, b.wqkv_t.data, b.wo_t.data, b.ffn_norm.data,
-                         b.w13_t.data, b.w2_t.data) for b in self.layers],
-                # (dim, vocab) copy for the fast GEMV; the embedding lookup needs (vocab, dim)
-                output_t=xp.ascontiguousarray(self.output.data.T),
-                k=xp.zeros(shape, self.dtype), v=xp.zeros(shape, self.dtype),
-                rotation=xp.asarray(rope_table(c.head_dim, c.seq_len, c.rope_theta, self.dtype)))
+            weights = {"tok_embeddings": self.tok_embeddings.data, "norm": self.norm.data,
+                       "output": self._classifier()}
+            for i, block in enumerate(self.layers):
+                weights[f"layers.{i}.attention_norm"] = block.attention_norm.data
+                weights[f"layers.{i}.ffn_norm"] = block.ffn_norm.data
+                for name in LlamaBlock.MATRICES:
+                    weights[f"layers.{i}.{name}"] = block.matrix(name)
+            cos, sin = (xp.asarray(t) for t in rope_tables(c.head_dim, c.seq_len, c.rope_theta,
+                                                           self.dtype))
+            self._cache = dict(weights=weights, k=xp.zeros(shape, self.dtype),
+                               v=xp.zeros(shape, self.dtype), cos=cos, sin=sin, decoder=None)
         return self._cache
+
+    def _decoder(self):
+        """The compiled one-token decoder over ``_arrays()`` (built on first use), or None when
+        the compiled kernels are off (``PYDYFAST_KERNELS=numpy``) or the weights are not on the
+        CPU: then every step takes the reference path."""
+        a = self._arrays()
+        native = backend.native_module()
+        if native is None or array_module(self.norm.data) is not np:
+            return None
+        if a["decoder"] is None:
+            c = self.config
+            a["decoder"] = native.llama_decoder(
+                (c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size,
+                 c.seq_len, c.norm_eps), a["weights"], a["k"], a["v"], a["cos"], a["sin"],
+                self.group_size)
+        return a["decoder"]
+
+    @property
+    def compiled(self):
+        """How one-token steps run: False (reference path), True (compiled, float weights) or
+        the name of the compiled int8 dot product ('vnni', 'avx2' or 'scalar')."""
+        decoder = self._decoder()
+        return False if decoder is None else (decoder.kernel if self.group_size else True)
 
     # ---------------------------------------------------------------- forward
     def forward(self, tokens):
@@ -178,24 +269,52 @@ class Llama(nn.Module):
         if int(np.min(ids)) < 0 or int(np.max(ids)) >= c.vocab_size:
             raise ValueError(f"Llama: token ids must lie in [0, {c.vocab_size}), got "
                              f"{int(np.min(ids))} .. {int(np.max(ids))}")
-        a = self._arrays()
-        xp = array_module(self.norm.data)
-        d, kv, hd, hid = c.dim, c.kv_dim, c.head_dim, c.hidden_dim
-        rotation = a["rotation"][start:start + t]
-        x = self.tok_embeddings.data[xp.asarray(ids)]                     # (T, dim)
-        for li, (n1, wqkv, wo, n2, w13, w2) in enumerate(a["layers"]):
-            qkv = rms_norm(x, n1, c.norm_eps) @ wqkv                      # (T, dim + 2 kv)
-            qk = apply_rotary(qkv[:, :d + kv].reshape(t, -1, hd), rotation)  # q, k heads at once
-            q = qk[:, :c.n_heads]
-            k_cache, v_cache = a["k"][li], a["v"][li]
-            k_cache[:, start:start + t] = qk[:, c.n_heads:].swapaxes(0, 1)
-            v_cache[:, start:start + t] = qkv[:, d + kv:].reshape(t, -1, hd).swapaxes(0, 1)
-            att = (attend_one(q[0], k_cache, v_cache, start + 1)[None] if t == 1
-                   else attend(q, k_cache, v_cache, start))
-            x += att.reshape(t, d) @ wo
-            gate_up = rms_norm(x, n2, c.norm_eps) @ w13                   # (T, 2 hidden)
-            gate, up = gate_up[:, :hid], gate_up[:, hid:]
-            x += (gate / (1.0 + xp.exp(-gate)) * up) @ w2                # SwiGLU
+        decoder = self._decoder() if t == 1 else None
+        if decoder is not None:
+            out = decoder.step(int(ids[0]), start)[None]
+        else:
+            out = self._reference(self._arrays(), ids, start)
         object.__setattr__(self, "pos", start + t)  # a plain int: skip Module's registry
-        return rms_norm(x, self.norm.data, c.norm_eps) @ a["output_t"]
+        return out
 
+    def _reference(self, a, ids, start):
+        """The forward pass with pydyfast's ops (GEMMs over all T tokens at once)."""
+        c = self.config
+        xp = array_module(self.norm.data)
+        t, d, kv, hd, hid = len(ids), c.dim, c.kv_dim, c.head_dim, c.hidden_dim
+        length = start + t
+        w = a["weights"]
+        cos, sin = a["cos"][start:length], a["sin"][start:length]
+
+        def norm(x, weight):
+            return F.rms_norm(Tensor._wrap(x), (d,), Tensor._wrap(weight), c.norm_eps).data
+
+        def heads(rows, n):  # (T, n * hd) -> (n, T, hd)
+            return rows.reshape(t, n, hd).swapaxes(0, 1)
+
+        def rotate(x):
+            return F.apply_rotary(Tensor._wrap(x), cos, sin, interleaved=True).data
+
+        # query i (position start + i) sees cache positions 0 .. start + i
+        mask = None if t == 1 else Tensor._wrap(
+            xp.arange(length)[None, :] <= (start + xp.arange(t))[:, None])
+        x = self.tok_embeddings.data[xp.asarray(ids)]                        # (T, dim)
+        for li in range(c.n_layers):
+            p = f"layers.{li}."
+            qkv = _matmul(norm(x, w[p + "attention_norm"]), w[p + "wqkv"])  # (T, dim + 2 kv)
+            q = rotate(heads(qkv[:, :d], c.n_heads))
+            k_cache, v_cache = a["k"][li], a["v"][li]
+            k_cache[:, start:length] = rotate(heads(qkv[:, d:d + kv], c.n_kv_heads))
+            v_cache[:, start:length] = heads(qkv[:, d + kv:], c.n_kv_heads)
+            if t == 1:
+                att = decode_attention(q.swapaxes(0, 1), k_cache[None], v_cache[None], length)
+            else:
+                att = F.scaled_dot_product_attention(
+                    Tensor._wrap(q), Tensor._wrap(k_cache[:, :length]),
+                    Tensor._wrap(v_cache[:, :length]), attn_mask=mask, enable_gqa=True
+                ).data.swapaxes(0, 1)
+            x = x + _matmul(xp.ascontiguousarray(att).reshape(t, d), w[p + "wo"])
+            gate_up = _matmul(norm(x, w[p + "ffn_norm"]), w[p + "w13"])      # (T, 2 hidden)
+            gate, up = gate_up[:, :hid], gate_up[:, hid:]
+            x = x + _matmul(gate / (1.0 + xp.exp(-gate)) * up, w[p + "w2"])  # SwiGLU
+        return _matmul(norm(x, w["norm"]), w["output"])

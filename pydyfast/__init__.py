@@ -36,8 +36,8 @@ from .dtypes import bool_ as bool, int32 as int  # noqa: F401,E402,A004
 from . import data, nn, optim, special, utils  # noqa: F401,E402
 from . import distributed  # noqa: F401,E402
 # PyDyNet's top-level names (PyTorch has them too, except concat, its name for cat).
-from .functional import (add, div, dsplit, hsplit, mul, pow, sign, sub,  # noqa: F401,E402,A004
-                         swapaxes, vsplit)
+from .functional import (add, dsplit, hsplit, mul, pow, sub, swapaxes,  # noqa: F401,E402,A004
+                         vsplit)
 from .functional import concatenate as concat  # noqa: F401,E402
 from .functional import SURFACE as _SURFACE  # noqa: E402
 

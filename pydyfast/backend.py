@@ -45,6 +45,12 @@ def native_active():
     return _C is not None and _kernels == "native"
 
 
+def native_module():
+    """The compiled module ``pydyfast._C`` when its kernels are in use, else None: for callers
+    whose whole computation is one compiled object (the Llama decoder), not a dispatched op."""
+    return _C if native_active() else None
+
+
 def info():
     """What is loaded: compiled modules, kernel mode, OpenMP threads, CUDA availability."""
     from . import cuda
@@ -109,13 +115,17 @@ def array_module(a):
     return cupy_module()
 
 
-def _contiguous(xp, a):
-    """``a`` itself unless it is a strided array, which is copied to C order (0-d arrays and
-    non-arrays pass through)."""
-    flags = getattr(a, "flags", None)
-    if flags is None or flags.c_contiguous:
-        return a
-    return xp.ascontiguousarray(a)
+def _contiguous(xp, array_type, values):
+    """``values`` (a list) with each strided array of ``array_type`` copied to C order; other
+    values (None, scalars, 0-d and contiguous arrays) pass through untouched."""
+    return [v if type(v) is not array_type or v.flags.c_contiguous else xp.ascontiguousarray(v)
+            for v in values]
+
+
+def _contiguous_params(xp, array_type, params):
+    if not params:
+        return params
+    return dict(zip(params, _contiguous(xp, array_type, params.values())))
 
 
 def dispatch(*arrays, ref, native=None, gpu=True, **params):
@@ -136,11 +146,11 @@ def dispatch(*arrays, ref, native=None, gpu=True, **params):
     if type(first) is np.ndarray:
         if native is not None and _C is not None and _kernels == "native" \
                 and first.dtype in _NATIVE_DTYPES:
-            return getattr(_C, native)(*[_contiguous(np, a) for a in arrays],
-                                       **{k: _contiguous(np, v) for k, v in params.items()})
+            return getattr(_C, native)(*_contiguous(np, np.ndarray, arrays),
+                                       **_contiguous_params(np, np.ndarray, params))
         return ref(np, *arrays, **params)
     xp = array_module(first)
     if gpu and native is not None and _kernels == "native" and first.dtype in _NATIVE_DTYPES:
-        return _cuda_launcher(native)(*[_contiguous(xp, a) for a in arrays],
-                                      **{k: _contiguous(xp, v) for k, v in params.items()})
+        return _cuda_launcher(native)(*_contiguous(xp, xp.ndarray, arrays),
+                                      **_contiguous_params(xp, xp.ndarray, params))
     return ref(xp, *arrays, **params)

@@ -5,7 +5,6 @@ Each kernel family's module lists its public functions in ``__all__``; they are 
 from .ops.elementwise import (abs, add, clip, cos, div, exp, log, masked_fill, maximum,  # noqa: F401
                               minimum, mul, neg, pow, relu, sigmoid, sin, sqrt, square, sub,
                               tanh, where)
-from .ops.elementwise import sign  # noqa: F401
 from .ops.index import getitem, setitem  # noqa: F401
 from .ops.linalg import matmul  # noqa: F401
 from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var  # noqa: F401
@@ -46,4 +45,4 @@ from .ops.trig import *  # noqa: F401,F403,E402
 div = divide  # noqa: F405,F811  (div with rounding_mode=)
 SURFACE = tuple(name for module in (_bitwise, _einsum, _gather, _linalg, _pointwise, _prod_norm,
                                     _rearrange, _scan, _sort, _special, _trig)
-                for name in module.__all__) + ("div", "clamp_min", "clamp_max")
+                for name in module.__all__) + ("div", "clamp_min", "clamp_max", "sign")

@@ -17,7 +17,7 @@ import numpy as np
 
 from .autograd import Function, no_grad
 from .backend import array_module
-from .ops import elementwise as E
+from .ops import elementwise as E, gather as G, pointwise as P
 from .ops import index as I
 from .random import numpy_generator
 from .tensor import Tensor
@@ -144,23 +144,21 @@ normal_.__doc__ = "Fill with samples of N(mean, std^2): ``normal_(mean=0, std=1,
 
 
 # ---------------------------------------------------------------------- arithmetic
-def _scaled(other, alpha, op):
+def _scaled(other, alpha):
     if alpha == 1:
         return other
-    if isinstance(other, Tensor):
-        return E.mul(other, alpha)
-    raise TypeError(f"{op}: alpha needs a Tensor operand, got {type(other).__name__}")
+    return E.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def add_(self, other, *, alpha=1):
     """self += alpha * other."""
-    other = _scaled(other, alpha, "add_")
+    other = _scaled(other, alpha)
     return _update(self, "add_", lambda t: E.add(t, other), _requires_grad(other))
 
 
 def sub_(self, other, *, alpha=1):
     """self -= alpha * other."""
-    other = _scaled(other, alpha, "sub_")
+    other = _scaled(other, alpha)
     return _update(self, "sub_", lambda t: E.sub(t, other), _requires_grad(other))
 
 
@@ -168,8 +166,10 @@ def mul_(self, other):
     return _update(self, "mul_", lambda t: E.mul(t, other), _requires_grad(other))
 
 
-def div_(self, other):
-    return _update(self, "div_", lambda t: E.div(t, other), _requires_grad(other))
+def div_(self, other, *, rounding_mode=None):
+    """self /= other; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient, as torch."""
+    return _update(self, "div_", lambda t: P.divide(t, other, rounding_mode=rounding_mode),
+                   _requires_grad(other))
 
 
 def clamp_(self, min=None, max=None):  # noqa: A002  (torch's argument names)
@@ -212,6 +212,14 @@ def index_fill_(self, dim, index, value):
     return _masked_fill(self, mask, value, "index_fill_")
 
 
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    """Write ``src`` (a Tensor, or a number: ``value``) at ``index`` along ``dim``:
+    ``self[index[i][j]][j] = src[i][j]`` for dim 0; ``reduce='add'`` adds instead."""
+    return _update(self, "scatter_",
+                   lambda t: G.scatter(t, dim, index, src, value=value, reduce=reduce),
+                   _requires_grad(src))
+
+
 def _axis(op, self, dim):
     n = max(self.ndim, 1)  # torch treats a 0-d tensor's only dimension as 0 or -1
     if not -n <= dim < n:
@@ -226,6 +234,6 @@ def _describe(x):
 
 
 _METHODS = (fill_, zero_, copy_, uniform_, normal_, add_, sub_, mul_, div_, clamp_,
-            masked_fill_, index_fill_)
+            masked_fill_, index_fill_, scatter_)
 for _method in _METHODS:
     setattr(Tensor, _method.__name__, _method)

@@ -29,8 +29,9 @@ def _to_numpy(t):
     return np.asarray(t)
 
 
-def compare_outputs(out, ref, tol, what="forward"):
-    """Compare pydyfast outputs with torch's: count, shape, dtype and values (NaN equals NaN)."""
+def compare_outputs(out, ref, tol, what="forward", values=True):
+    """Compare pydyfast outputs with torch's: count, shape, dtype and (with ``values``; random
+    samples differ) values, NaN equal to NaN."""
     outs, refs = _as_list(out), _as_list(ref)
     assert len(outs) == len(refs), f"{what}: {len(outs)} outputs, torch gives {len(refs)}"
     for i, (o, r) in enumerate(zip(outs, refs)):
@@ -40,6 +41,8 @@ def compare_outputs(out, ref, tol, what="forward"):
         o_np = _to_numpy(o)
         assert o_np.shape == r_np.shape, f"{what}: output {i} shape {o_np.shape} != torch {r_np.shape}"
         assert o_np.dtype == r_np.dtype, f"{what}: output {i} dtype {o_np.dtype} != torch {r_np.dtype}"
+        if not values:
+            continue
         if o_np.dtype.kind in "fc":
             np.testing.assert_allclose(o_np, r_np, equal_nan=True, err_msg=f"{what}, output {i}",
                                        **tol)

@@ -6,7 +6,7 @@ import pytest
 import pydyfast as pdf
 
 from op_table import Case, case_params, check
-from oracle import torch
+from oracle import compare_outputs, torch
 
 
 def _row(name, fn, shapes, **kw):
@@ -17,11 +17,13 @@ def _row(name, fn, shapes, **kw):
 
 MASK = np.array([[True, False, False, True]] * 3)
 INDEX = np.array([0, 2])
+SCATTER_INDEX = np.array([[2, 0, 1], [0, 2, 1]])  # distinct per column: no write races
 
 TABLE = [
     _row("add_", lambda x, y: (x * 1).add_(y), [(3, 4), (3, 4)]),
     _row("add_", lambda x, y: (x * 1).add_(y, alpha=-2.5), [(3, 4), (4,)], id="add_-alpha-bcast"),
     _row("add_", lambda x: (x * 1).add_(3.0), [(3, 4)], id="add_-scalar"),
+    _row("sub_", lambda x: (x * 1).sub_(2, alpha=1.5), [(3, 4)], id="sub_-scalar-alpha"),
     _row("add_", lambda x, y: (x * 1).add_(y), [(), ()], id="add_-0d"),
     _row("add_", lambda x, y: (x * 1).add_(y), [(0, 3), (3,)], id="add_-empty"),
     _row("add_", lambda x, y: (x * 1).add_(y), [(4, 3), (4, 3)], noncontig=True),
@@ -29,6 +31,10 @@ TABLE = [
     _row("mul_", lambda x, y: (x * 1).mul_(y), [(2, 3, 4), (4,)]),
     _row("mul_", lambda x: (x * 1).mul_(-1.5), [(1,)], id="mul_-scalar-size1"),
     _row("div_", lambda x, y: (x * 1).div_(y), [(3, 4), (3, 4)], low=0.5, high=2.0),
+    _row("div_", lambda x, y: (x * 1).div_(y, rounding_mode="floor"), [(3, 4), (3, 4)],
+         low=0.5, high=2.0, id="div_-floor"),
+    _row("div_", lambda x, y: (x * 1).div_(y, rounding_mode="trunc"), [(3, 4), (4,)],
+         low=-2.0, high=-0.5, id="div_-trunc"),
     _row("clamp_", lambda x: (x * 1).clamp_(-0.5, 0.7), [(3, 4)]),
     _row("clamp_", lambda x: (x * 1).clamp_(min=0.0), [(5,)], id="clamp_-min"),
     _row("clamp_", lambda x: (x * 1).clamp_(max=0.1), [(4, 3)], noncontig=True),
@@ -44,6 +50,12 @@ TABLE = [
     _row("index_fill_", lambda x, i: (x * 1).index_fill_(1, i, 7.0), [(3, 4), INDEX]),
     _row("index_fill_", lambda x, i: (x * 1).index_fill_(-2, i, 7.0), [(3, 4), INDEX],
          id="index_fill_-negative-dim"),
+    _row("scatter_", lambda x, i, s: (x * 1).scatter_(0, i, s), [(3, 3), SCATTER_INDEX, (2, 3)]),
+    _row("scatter_", lambda x, i: (x * 1).scatter_(1, i, 2.5), [(2, 4), SCATTER_INDEX],
+         id="scatter_-value"),
+    # torch has no derivative for scatter_ with reduce: compare the values only
+    _row("scatter_", lambda x, i, s: (x * 1).scatter_(0, i, s, reduce="add"),
+         [(3, 3), SCATTER_INDEX, (2, 3)], grad=False, id="scatter_-add"),
     # random fills: the values differ from torch's, the gradient (zero through the fill) does not
     _row("uniform_", lambda x: (x * 2).uniform_(0, 1) * 0 + x, [(3, 4)]),
     _row("normal_", lambda x: (x * 2).normal_(0, 1) * 0 + x, [(3, 4)]),
@@ -51,6 +63,7 @@ TABLE = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")  # torch's deprecation
 @pytest.mark.parametrize("case,dtype", case_params(TABLE))
 def test_inplace_in_a_graph_matches_torch(case, dtype):
     check(case, dtype)
@@ -63,6 +76,7 @@ METHOD_CALLS = {
     "copy_": lambda t: t.copy_(t.detach() * 2 if isinstance(t, pdf.Tensor) else t.detach() * 2),
     "masked_fill_": lambda t: t.masked_fill_(t.detach() > 0, 0.5),
     "index_fill_": lambda t: t.index_fill_(0, _index(t, [1]), -1.0),
+    "scatter_": lambda t: t.scatter_(0, _index(t, [0]).reshape([1] * t.dim()), 4.0),
     "uniform_": lambda t: t.uniform_(), "normal_": lambda t: t.normal_(),
 }
 
@@ -70,6 +84,9 @@ METHOD_CALLS = {
 def _index(t, values):
     lib = pdf if isinstance(t, pdf.Tensor) else torch
     return lib.tensor(values)
+
+
+TOL = dict(rtol=1e-6, atol=1e-7)
 
 
 def _pair(shape=(3, 4), requires_grad=False, dtype=np.float32):
@@ -97,7 +114,7 @@ def test_under_no_grad_a_leaf_is_updated_in_place_and_its_version_bumped(name):
         METHOD_CALLS[name](t)
     assert p.data is data and p._version == version + 1 and p.is_leaf and p.requires_grad
     if name not in ("uniform_", "normal_"):
-        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-6)
+        compare_outputs(p, t, TOL)
 
 
 @pytest.mark.parametrize("name", sorted(METHOD_CALLS))
@@ -108,7 +125,7 @@ def test_a_plain_tensor_is_written_in_place_and_views_see_it(name):
     METHOD_CALLS[name](view_t)
     assert view_p._version == 1 and p.grad_fn is None and not p.requires_grad
     if name not in ("uniform_", "normal_"):
-        np.testing.assert_allclose(p.numpy(), t.numpy(), rtol=1e-6)
+        compare_outputs(p, t, TOL)
     else:
         assert not np.array_equal(p.numpy()[1], _pair()[0].numpy()[1])
 
@@ -121,19 +138,18 @@ def test_a_value_that_requires_grad_puts_a_plain_tensor_in_the_graph():
     assert p.grad_fn is not None and not p.is_leaf and p.requires_grad
     (p * p).sum().backward()
     (t * t).sum().backward()
-    np.testing.assert_allclose(pb.grad.numpy(), tb.grad.numpy(), rtol=1e-6)
+    compare_outputs(pb.grad, tb.grad, TOL, "grad")
 
 
 def test_a_non_leaf_updated_under_no_grad_keeps_its_graph():
-    grads = []
-    for lib, x in ((pdf, _pair((3,), True)[0]), (torch, _pair((3,), True)[1])):
+    results = []
+    for lib, x in zip((pdf, torch), _pair((3,), True)):
         y = x * x
         with lib.no_grad():
             y.add_(1.0)
         y.sum().backward()
-        grads.append(x.grad.numpy())
-        np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy() ** 2 + 1, rtol=1e-6)
-    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+        results.append((y, x.grad))
+    compare_outputs(results[0], results[1], TOL)
 
 
 def test_an_output_that_backward_saved_raises_after_an_update_as_torch():
@@ -153,8 +169,8 @@ def test_retained_gradient_follows_the_updated_tensor():
         y.retain_grad()
         y.add_(1.0)
         (y * 3).sum().backward()
-        grads.append(y.grad.detach().numpy() if hasattr(y.grad, "detach") else y.grad.numpy())
-    np.testing.assert_allclose(grads[0], grads[1])
+        grads.append(y.grad)
+    compare_outputs(grads[0], grads[1], TOL, "retained grad")
 
 
 def test_each_update_bumps_the_version_once_in_a_graph():
@@ -191,6 +207,14 @@ BAD = [
     ("masked_fill_ with a float mask", lambda lib: lib.zeros(3).masked_fill_(lib.ones(3), 1.0),
      "boolean"),
     ("uniform_ with from > to", lambda lib: lib.zeros(3).uniform_(2, 1), "from <= to"),
+    ("scatter_ index of another rank",
+     lambda lib: lib.zeros(3, 3).scatter_(0, lib.tensor([0]), 1.0), "as many dimensions"),
+    ("scatter_ index out of range",
+     lambda lib: lib.zeros(3, 3).scatter_(0, lib.tensor([[5]]), 1.0), "out of range"),
+    ("scatter_ float index", lambda lib: lib.zeros(3).scatter_(0, lib.tensor([0.0]), 1.0),
+     "integer index"),
+    ("div_ unknown rounding_mode",
+     lambda lib: lib.zeros(3).div_(lib.ones(3), rounding_mode="up"), "rounding_mode"),
 ]
 
 

@@ -196,6 +196,10 @@ def main(argv=None):
             loss = f"{r['loss']:.6g}" if r["finished"] else r["error"][:60]
             cells += ["yes" if r["finished"] else "no", loss, f"{r['seconds']:.2f}"]
         print(f"| {name} | " + " | ".join(cells) + " |")
+    imports = {f: [r["import_seconds"] for (_, g), r in results.items()
+                   if g == f and "import_seconds" in r] for f in frameworks}
+    print("\nwall s: the script's own run, after the framework's import (import s, median: " +
+          ", ".join(f"{f} {np.median(t):.2f}" for f, t in imports.items() if t) + ")")
     return 0 if all(r["finished"] for r in results.values()) else 1
 
 

@@ -1,26 +1,40 @@
 """``python -m pydyfast.bench llama``: tokens/s of Llama decoding on the stories15M shape.
 
-A greedy 256-token generation from BOS (one prefill token, then one decode step per token) with
-the same random weights (dim 288, 6 layers, 6 heads, hidden 768, vocab 32000, seq_len 256,
-float32) in three implementations, each in its own process:
+A greedy generation of 256 tokens from BOS with the same random weights (dim 288, 6 layers, 6
+heads, hidden 768, vocab 32000, seq_len 256; an unshared random classifier whose BOS row is zero,
+so that greedy decoding never stops early), written as llama2.c files: float32 (version 0) and
+int8 (version 2, groups of 32). Each implementation runs in its own process, at each thread
+count of ``--threads``:
 
-- pydyfast: ``llama.Llama`` (fused q/k/v and w1/w3 GEMVs, preallocated KV cache);
-- numpy: the plain float32 NumPy loop below (KV cache, heads vectorised), the baseline;
+- run.c / runq.c: llama2.c's C programs (float32 / int8), compiled here with
+  ``gcc -Ofast -march=native -fopenmp`` from the llama2.c source folder given by ``--llama2c DIR``
+  or ``$PYDYFAST_LLAMA2C`` (the binaries are cached under ``~/.cache/pydyfast/llama2c``); skipped,
+  with a message, when no source is found. Their own "achieved tok/s" is the figure.
+- pydyfast, pydyfast-int8: ``llama.Llama`` loading those two files (one compiled call per token);
+- numpy: the plain float32 NumPy loop below (KV cache, heads vectorised);
 - torch: the same loop in PyTorch under ``no_grad`` with a KV cache, when PyTorch is installed.
 
-Runs from any folder (``llama/`` installs as ``pydyfast.llama``). The figure is the median over
-the timed generations after one warm-up generation. ``--threads N`` gives every framework the
-same N BLAS/OpenMP threads (on a busy shared machine, spinning OpenMP threads of PyTorch can lose
-10x; one thread each is then the fair comparison).
+tokens/s is counted as run.c counts it (from the second token on). The figure is the median of
+``--repeat`` generations (after one warm-up for the Python ones). Runs from any folder.
 """
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 from .worker import run_worker, write_json
+
+FLOAT32_FILE, INT8_FILE, TOKENIZER_FILE = "stories15M_random.bin", "stories15M_random_q8.bin", \
+    "tokenizer.bin"
+GROUP_SIZE = 32  # runq.c's export rule for dim 288: the largest power of two <= 64 dividing it
+PROGRAMS = {"run.c": ("run.c", FLOAT32_FILE), "runq.c": ("runq.c", INT8_FILE)}
+PYTHON_FRAMEWORKS = ("pydyfast", "pydyfast-int8", "numpy", "torch")
 
 
 def _numpy_decoder(config, w):
@@ -57,7 +71,7 @@ def _numpy_decoder(config, w):
             h = norm(x, w[p + "ffn_norm"])
             a = w[p + "w1"] @ h
             x = x + w[p + "w2"] @ (a / (1 + np.exp(-a)) * (w[p + "w3"] @ h))
-        return w["tok_embeddings"] @ norm(x, w["norm"])
+        return w.get("output", w["tok_embeddings"]) @ norm(x, w["norm"])
     return lambda tokens: step(tokens[-1], len(tokens) - 1)
 
 
@@ -92,8 +106,8 @@ def _torch_decoder(config, weights):
             x = x + w[p + "wo"] @ att.reshape(-1)
             h = torch.nn.functional.rms_norm(x, (c.dim,), w[p + "ffn_norm"], c.norm_eps)
             x = x + w[p + "w2"] @ (torch.nn.functional.silu(w[p + "w1"] @ h) * (w[p + "w3"] @ h))
-        return w["tok_embeddings"] @ torch.nn.functional.rms_norm(x, (c.dim,), w["norm"],
-                                                                  c.norm_eps)
+        return w.get("output", w["tok_embeddings"]) @ torch.nn.functional.rms_norm(
+            x, (c.dim,), w["norm"], c.norm_eps)
 
     def run(tokens):
         with torch.no_grad():
@@ -101,52 +115,127 @@ def _torch_decoder(config, weights):
     return run
 
 
-def _pydyfast_decoder(config, weights):
+def write_model(folder):
+    """The benchmark's checkpoint files and a 32000-piece byte-level tokenizer in ``folder``."""
     import numpy as np
 
-    from pydyfast.llama.model import Llama
-    model = Llama(config, weights)
-
-    def run(tokens):
-        if len(tokens) == 1:
-            model.reset()
-        return model.logits(np.array(tokens[-1:]))[-1]
-    return run
-
-
-def _worker(framework, tokens, repeat):
-    import numpy as np
-
+    from pydyfast.llama.export import write_checkpoint, write_tokenizer
     from pydyfast.llama.model import LlamaConfig, random_weights
-    config = LlamaConfig()  # stories15M
+    config = LlamaConfig(shared_classifier=False)  # stories15M
     weights = random_weights(config, seed=0)
-    decoder = {"pydyfast": _pydyfast_decoder, "numpy": _numpy_decoder,
-               "torch": _torch_decoder}[framework](config, weights)
+    output = np.random.default_rng(1).standard_normal((config.vocab_size, config.dim))
+    weights["output"] = (output * 0.02).astype(np.float32)
+    weights["output"][1] = 0  # BOS never wins: greedy decoding runs to the end
+    write_checkpoint(os.path.join(folder, FLOAT32_FILE), config, weights, version=0)
+    write_checkpoint(os.path.join(folder, INT8_FILE), config, weights, version=2,
+                     group_size=GROUP_SIZE)
+    pieces = [b"<unk>", b"<s>", b"</s>"] + [b"<0x%02X>" % b for b in range(256)]
+    pieces += [b"<%d>" % i for i in range(len(pieces), config.vocab_size)]
+    write_tokenizer(os.path.join(folder, TOKENIZER_FILE), pieces, [0.0] * len(pieces))
+    return config, weights
+
+
+def _worker(framework, folder, tokens, repeat):
+    import numpy as np
+
+    from pydyfast.llama.loaders import load_checkpoint, read_llama2c
+    if framework.startswith("pydyfast"):
+        name = INT8_FILE if framework == "pydyfast-int8" else FLOAT32_FILE
+        model = load_checkpoint(os.path.join(folder, name))
+
+        def decoder(ids):
+            if len(ids) == 1:
+                model.reset()
+            return model.logits(np.array(ids[-1:]))[-1]
+    else:
+        config, weights = read_llama2c(os.path.join(folder, FLOAT32_FILE))
+        weights = {k: np.ascontiguousarray(v) for k, v in weights.items()}
+        decoder = {"numpy": _numpy_decoder, "torch": _torch_decoder}[framework](config, weights)
 
     def generate(n):
-        ids = [1]
-        for _ in range(n):
+        ids, start = [1], None
+        for i in range(n):
             ids.append(int(np.argmax(decoder(ids))))
-        return ids
+            if i == 0:  # as run.c: the clock starts after the first token
+                start = time.perf_counter()
+        return ids, (n - 1) / (time.perf_counter() - start)
     generate(16)  # warm-up
-    rates, ids = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        ids = generate(tokens)
-        rates.append(tokens / (time.perf_counter() - t0))
-    return {"framework": framework, "tokens_per_s": statistics.median(rates), "ids": ids[1:33]}
+    runs = [generate(tokens) for _ in range(repeat)]
+    return {"tokens_per_s": statistics.median(r[1] for r in runs), "ids": runs[-1][0][1:]}
 
 
-def run(frameworks, tokens, repeat, threads=None):
+def _llama2c_source(path):
+    """The llama2.c source folder: --llama2c, $PYDYFAST_LLAMA2C, or None."""
+    path = path or os.environ.get("PYDYFAST_LLAMA2C")
+    if path and not all(os.path.exists(os.path.join(path, f)) for f in ("run.c", "runq.c")):
+        raise SystemExit(f"pydyfast.bench llama: {path} has no run.c and runq.c (a llama2.c "
+                         f"source folder is expected)")
+    return path
+
+
+def build_programs(source):
+    """Compile run.c and runq.c (cached by source contents); {name: binary path}."""
+    import hashlib
+    cache = os.path.join(os.path.expanduser("~"), ".cache", "pydyfast", "llama2c")
+    os.makedirs(cache, exist_ok=True)
+    binaries = {}
+    for name, (src, _) in PROGRAMS.items():
+        text = open(os.path.join(source, src), "rb").read()
+        binary = os.path.join(cache, f"{src[:-2]}-{hashlib.sha256(text).hexdigest()[:12]}")
+        if not os.path.exists(binary):
+            cmd = ["gcc", "-Ofast", "-march=native", "-fopenmp", os.path.join(source, src),
+                   "-lm", "-o", binary]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                raise SystemExit(f"pydyfast.bench llama: {' '.join(cmd)} failed:\n{proc.stderr}")
+        binaries[name] = binary
+    return binaries
+
+
+def run_program(binary, model, folder, tokens, threads):
+    """llama2.c's figure and text for one greedy generation."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    proc = subprocess.run([binary, model, "-z", os.path.join(folder, TOKENIZER_FILE), "-t", "0",
+                           "-n", str(tokens), "-i", ""], capture_output=True, text=True,
+                          env=env, timeout=600)
+    found = re.search(r"achieved tok/s: ([0-9.]+)", proc.stdout + proc.stderr)
+    if proc.returncode or not found:
+        raise RuntimeError(f"{binary} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return float(found.group(1)), proc.stdout[:found.start()].strip()
+
+
+def run(frameworks, tokens, repeat, thread_counts, source=None):
+    """{(framework, threads): {"tokens_per_s", "ids" or "text"}} for every pair that ran."""
     results = {}
-    for fw in frameworks:
-        figures, stderr = run_worker("llama", [fw, "--tokens", tokens, "--repeat", repeat],
-                                     threads)
-        if figures is None:
-            if fw == "torch" and "No module named 'torch'" in stderr:
-                continue
-            raise RuntimeError(f"llama worker {fw} failed:\n{stderr}")
-        results[fw] = figures
+    with tempfile.TemporaryDirectory() as folder:
+        write_model(folder)
+        binaries = build_programs(source) if source else {}
+        for threads in thread_counts:
+            for fw in frameworks:
+                if fw in PROGRAMS:
+                    if fw not in binaries:
+                        continue
+                    rates, text = [], ""
+                    for _ in range(repeat):
+                        rate, text = run_program(binaries[fw], os.path.join(
+                            folder, PROGRAMS[fw][1]), folder, tokens, threads)
+                        rates.append(rate)
+                    results[fw, threads] = {"tokens_per_s": statistics.median(rates),
+                                            "text": text}
+                    continue
+                figures, stderr = run_worker("llama", [fw, "--folder", folder, "--tokens", tokens,
+                                                       "--repeat", repeat], threads)
+                if figures is None:
+                    if fw == "torch" and "No module named 'torch'" in stderr:
+                        continue
+                    raise RuntimeError(f"llama worker {fw} failed:\n{stderr}")
+                results[fw, threads] = figures
+        if results:
+            from pydyfast.llama.tokenizer import Llama2cTokenizer
+            tokenizer = Llama2cTokenizer(os.path.join(folder, TOKENIZER_FILE))
+            for r in results.values():  # the text run.c would print for the same ids
+                if "ids" in r:
+                    r["text"] = tokenizer.decode(r.pop("ids")).strip()
     return results
 
 
@@ -155,28 +244,40 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tokens", type=int, default=256, help="tokens per generation (<= 256)")
     p.add_argument("--repeat", type=int, default=3, help="timed generations (median reported)")
-    p.add_argument("--threads", type=int, help="BLAS/OpenMP threads of every framework "
-                   "(default: each library's own default)")
-    p.add_argument("--frameworks", default="pydyfast,numpy,torch",
-                   help="comma-separated subset to run (numpy, the baseline, always runs)")
+    p.add_argument("--threads", default="1,2", help="thread counts to run, e.g. 1,2")
+    p.add_argument("--frameworks", default="run.c,runq.c,pydyfast,pydyfast-int8,numpy,torch",
+                   help="comma-separated subset to run")
+    p.add_argument("--llama2c", metavar="DIR", help="llama2.c source folder (run.c, runq.c); "
+                   "default $PYDYFAST_LLAMA2C")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--folder", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.tokens = min(args.tokens, 256)  # positions 0 .. 255 fill the 256-token context
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.tokens, args.repeat)))
+        print(json.dumps(_worker(args.worker, args.folder, args.tokens, args.repeat)))
         return 0
-    wanted = set(args.frameworks.split(",")) | {"numpy"}
-    res = run([fw for fw in ("pydyfast", "numpy", "torch") if fw in wanted], args.tokens,
-              args.repeat, args.threads)
-    base = res["numpy"]["tokens_per_s"]
-    print(f"Llama decoding, stories15M shape, random float32 weights, greedy {args.tokens} tokens "
-          f"(median of {args.repeat}; threads: {args.threads or 'library defaults'})")
-    print(f"{'framework':<12}{'tokens/s':>10}{'x numpy':>10}  same ids as pydyfast")
-    for fw, r in res.items():
-        same = r["ids"] == res["pydyfast"]["ids"] if "pydyfast" in res else "-"
-        print(f"{fw:<12}{r['tokens_per_s']:>10.1f}{r['tokens_per_s'] / base:>10.2f}  {same}")
-    write_json(args.json, res)
+    wanted = args.frameworks.split(",")
+    unknown = set(wanted) - set(PROGRAMS) - set(PYTHON_FRAMEWORKS)
+    if unknown:
+        p.error(f"unknown frameworks {sorted(unknown)}")
+    source = _llama2c_source(args.llama2c)
+    if source is None and set(wanted) & set(PROGRAMS):
+        print("run.c/runq.c skipped: give the llama2.c source folder with --llama2c DIR or "
+              "PYDYFAST_LLAMA2C", file=sys.stderr)
+    threads = [int(t) for t in args.threads.split(",")]
+    res = run(wanted, args.tokens, args.repeat, threads, source)
+    print(f"Llama decoding, stories15M shape, random weights, greedy {args.tokens} tokens "
+          f"(median of {args.repeat}); ratios against llama2.c at the same thread count "
+          f"(float32 rows: run.c, int8 rows: runq.c)")
+    print(f"{'framework':<15}{'threads':>8}{'tokens/s':>10}{'x llama2.c':>12}  same text as")
+    for (fw, t), r in res.items():
+        anchor = res.get(("runq.c" if "int8" in fw or fw == "runq.c" else "run.c", t))
+        ratio = f"{r['tokens_per_s'] / anchor['tokens_per_s']:.2f}" if anchor else "-"
+        same = "-" if anchor is None or anchor is r else (
+            "llama2.c" if anchor["text"] == r["text"] else "DIFFERENT")
+        print(f"{fw:<15}{t:>8}{r['tokens_per_s']:>10.1f}{ratio:>12}  {same}")
+    write_json(args.json, {f"{fw}@{t}": r for (fw, t), r in res.items()})
     return 0
 
 

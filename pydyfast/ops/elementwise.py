@@ -204,7 +204,6 @@ Sin = _unary("Sin", np.sin, lambda x, gy: gy * np.cos(x), "x", "sine")
 Cos = _unary("Cos", np.cos, lambda x, gy: -gy * np.sin(x), "x", "cosine")
 Tanh = _unary("Tanh", np.tanh, lambda y, gy: gy * (_one(y) - y * y), "y", "hyperbolic tangent")
 Sigmoid = _unary("Sigmoid", _sigmoid, lambda y, gy: gy * y * (_one(y) - y), "y", "1/(1+e^-x)")
-Sign = _unary("Sign", np.sign, lambda x, gy: gy * 0, "x", "-1, 0 or 1 (gradient 0)")
 Relu = _unary("Relu", lambda x: np.maximum(x, 0), lambda y, gy: gy * (y > 0), "y",
               "max(x, 0) (gradient 0 at 0, as in PyTorch)")
 
@@ -232,7 +231,6 @@ cos = _unary_api(Cos, "cos", float_only=True)
 tanh = _unary_api(Tanh, "tanh", float_only=True)
 sigmoid = _unary_api(Sigmoid, "sigmoid", float_only=True)
 relu = _unary_api(Relu, "relu")
-sign = _unary_api(Sign, "sign")
 
 
 class Clip(Function):

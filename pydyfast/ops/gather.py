@@ -11,8 +11,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
-from .reduce import resolve_axes
-from .scan import _lines
+from .scan import _as_shape, _lines, one_axis
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "take",
            "masked_select", "nonzero", "argwhere", "bincount"]
@@ -195,7 +194,7 @@ def _along(op, x, dim, index, src_shape=None):
     """Axis and checked index for gather/scatter: one ndim, and the index no larger than the
     input outside ``dim`` (nor than src anywhere)."""
     _check_tensor(op, x)
-    axis = resolve_axes(op, x.ndim, dim)[0] if x.ndim else 0
+    axis = one_axis(op, x.ndim, dim)
     idx = _index_array(op, index, x)
     if idx.ndim != max(x.ndim, 1) and not (x.ndim == 0 and idx.ndim == 0):
         raise ValueError(f"{op}: index of shape {idx.shape} must have as many dimensions as "
@@ -243,19 +242,19 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A
         src, value = None, src
     x, s, idx, axis = _scatter_operands("scatter", input, dim, index, src, value)
     fn = ScatterAdd if reduce == "add" else Scatter
-    return fn.apply(x, s, index=idx, axis=axis).reshape(input.shape)
+    return _as_shape(fn.apply(x, s, index=idx, axis=axis), input.shape)
 
 
 def scatter_add(input, dim, index, src):  # noqa: A002
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim``; repeats accumulate."""
     _check_tensor("scatter_add", input)
     x, s, idx, axis = _scatter_operands("scatter_add", input, dim, index, src, None)
-    return ScatterAdd.apply(x, s, index=idx, axis=axis).reshape(input.shape)
+    return _as_shape(ScatterAdd.apply(x, s, index=idx, axis=axis), input.shape)
 
 
 def _index_vector(op, x, dim, index):
     _check_tensor(op, x)
-    axis = resolve_axes(op, x.ndim, dim)[0] if x.ndim else 0
+    axis = one_axis(op, x.ndim, dim)
     n = x.shape[axis] if x.ndim else 1
     idx = _index_array(op, index, x, n, allow_negative=False)
     if idx.ndim > 1:
@@ -290,7 +289,7 @@ def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
         out = _index_add_ref(array_module(x.data), _lines(x.data, axis), idx,
                              _lines(src.data, axis), alpha)
         return Tensor._wrap(out.reshape(input.shape))
-    return IndexAdd.apply(x, src, index=idx, axis=axis, alpha=alpha).reshape(input.shape)
+    return _as_shape(IndexAdd.apply(x, src, index=idx, axis=axis, alpha=alpha), input.shape)
 
 
 def take(input, index):  # noqa: A002
@@ -298,7 +297,7 @@ def take(input, index):  # noqa: A002
     _check_tensor("take", input)
     idx = _index_array("take", index, input, input.numel(), allow_negative=True)
     flat = IndexSelect.apply(input.reshape(-1), index=idx.reshape(-1), axis=0)
-    return flat.reshape(idx.shape)
+    return _as_shape(flat, idx.shape)
 
 
 def masked_select(input, mask):  # noqa: A002

@@ -9,7 +9,8 @@ from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
 from .pointwise import PiecewiseConstant
-from .reduce import _as_array, expand_reduced, resolve_axes
+from .reduce import _as_array, expand_reduced, reduction_axes, resolve_axes
+from .scan import one_axis
 
 __all__ = ["prod", "norm", "all", "any"]
 
@@ -60,7 +61,7 @@ def _single_axis(op, x, dim):
         return None
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be one int, got {dim!r}")
-    return resolve_axes(op, x.ndim, dim)[0] if x.ndim else None
+    return one_axis(op, x.ndim, dim) if x.ndim else None
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002  (torch's names)
@@ -129,7 +130,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
         p = 2
     if isinstance(p, str):
         raise ValueError(f"norm: p={p!r} is not supported; use a number, inf, -inf or 'fro'")
-    axes = resolve_axes("norm", x.ndim, dim)
+    axes = reduction_axes("norm", x.ndim, dim)
     keep = bool(keepdim)
     if p in (np.inf, -np.inf):
         extreme = maximum if p > 0 else minimum
@@ -145,7 +146,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
 def _logical_reduction(op):
     def f(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
         _check_tensor(op, input)
-        axes = resolve_axes(op, input.ndim, dim if axis is None else axis)
+        axes = reduction_axes(op, input.ndim, dim if axis is None else axis)
         keep = bool(keepdim or keepdims)
         xp = array_module(input.data)
         out = getattr(input.data, op)(axis=axes, keepdims=keep)

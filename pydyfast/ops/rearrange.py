@@ -12,6 +12,7 @@ from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
 from .reduce import resolve_axes
+from .scan import one_axis
 
 __all__ = ["tril", "triu", "diag", "diagonal", "trace", "flip", "fliplr", "flipud", "roll",
            "repeat", "tile", "repeat_interleave", "meshgrid", "narrow", "movedim", "moveaxis"]
@@ -73,7 +74,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
     """The diagonal ``offset`` of the (dim1, dim2) planes, as the last dimension (torch's
     layout); a copy, differentiable."""
     _check("diagonal", input, 2)
-    a1, a2 = (resolve_axes("diagonal", input.ndim, d)[0] for d in (dim1, dim2))
+    a1, a2 = (one_axis("diagonal", input.ndim, d) for d in (dim1, dim2))
     if a1 == a2:
         raise ValueError(f"diagonal: dim1 and dim2 must differ, got {dim1} and {dim2}")
     shape = input.shape
@@ -147,7 +148,7 @@ def roll(input, shifts, dims=None):  # noqa: A002
         dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
         if len(dims) != len(shifts):
             raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
-        axes = tuple(resolve_axes("roll", input.ndim, d)[0] for d in dims)
+        axes = tuple(one_axis("roll", input.ndim, d) for d in dims)
     shift = shifts[0] if axes is None else shifts
     back = -shifts[0] if axes is None else tuple(-s for s in shifts)
     return _linear(input, lambda xp, a: xp.roll(a, shift, axes),
@@ -203,7 +204,7 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):  # noqa: A
     1-d tensor with one count per slice. Without ``dim`` the tensor is flattened first."""
     _check("repeat_interleave", input)
     x = input.reshape(-1) if dim is None else input
-    axis = 0 if dim is None else resolve_axes("repeat_interleave", x.ndim, dim)[0]
+    axis = 0 if dim is None else one_axis("repeat_interleave", x.ndim, dim)
     n = x.shape[axis] if x.ndim else 1
     counts = repeats.numpy() if isinstance(repeats, Tensor) else np.asarray(repeats)
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts.ndim == 1 and
@@ -258,7 +259,7 @@ def narrow(input, dim, start, length):  # noqa: A002
     """The slice ``start : start + length`` along ``dim`` (``start`` may be negative)."""
     from .index import getitem
     _check("narrow", input, 1)
-    axis = resolve_axes("narrow", input.ndim, dim)[0]
+    axis = one_axis("narrow", input.ndim, dim)
     n = input.shape[axis]
     start = int(start)
     if not -n <= start <= n or length < 0 or start % max(n, 1) + length > n:
@@ -276,8 +277,8 @@ def movedim(input, source, destination):  # noqa: A002
     dst = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
     if len(src) != len(dst):
         raise ValueError(f"movedim: {len(src)} source dims for {len(dst)} destinations")
-    src_axes = [resolve_axes("movedim", input.ndim, s)[0] for s in src]
-    dst_axes = [resolve_axes("movedim", input.ndim, d)[0] for d in dst]
+    src_axes = [one_axis("movedim", input.ndim, s) for s in src]
+    dst_axes = [one_axis("movedim", input.ndim, d) for d in dst]
     if len(set(src_axes)) != len(src_axes) or len(set(dst_axes)) != len(dst_axes):
         raise ValueError(f"movedim: repeated dims in source {source} or destination "
                          f"{destination}")

@@ -15,7 +15,7 @@ from ..tensor import Tensor
 
 def resolve_axes(op, ndim, axis=None, dim=None):
     """A sorted tuple of non-negative axes, or None for all; ``axis`` and ``dim`` are synonyms.
-    A 0-d tensor accepts dim 0 and -1, as in torch, and reduces over nothing: ``()``."""
+    A 0-d tensor accepts dim 0 and -1, as in torch (given as axis 0)."""
     if axis is not None and dim is not None:
         raise TypeError(f"{op}: pass either axis= or dim=, not both")
     axis = dim if axis is None else axis
@@ -30,7 +30,14 @@ def resolve_axes(op, ndim, axis=None, dim=None):
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axes}")
-    return tuple(sorted(out)) if ndim else ()
+    return tuple(sorted(out))
+
+
+def reduction_axes(op, ndim, axis=None, dim=None):
+    """``resolve_axes`` for a reduction: over dim 0 or -1 of a 0-d tensor it reduces over
+    nothing (``()``), as torch returns the value itself."""
+    axes = resolve_axes(op, ndim, axis, dim)
+    return () if ndim == 0 and axes is not None else axes
 
 
 def _as_array(xp, value):
@@ -141,7 +148,7 @@ class LogSumExp(Function):
 def _reduction(op, cls, float_result=False, float_only=False):
     def f(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
         _check_tensor(op, x)
-        axes = resolve_axes(op, x.ndim, axis, dim)
+        axes = reduction_axes(op, x.ndim, axis, dim)
         if float_only and x.data.dtype.kind not in "fc":
             raise TypeError(f"{op}: could not infer the output dtype; the input must be a "
                             f"floating-point tensor, got {x.dtype} (convert it with .float())")
@@ -158,10 +165,14 @@ def _check_tensor(op, x):
 
 
 sum = _reduction("sum", Sum)  # noqa: A001
-mean = _reduction("mean", Mean, float_only=True)  # torch refuses integer means
+# torch refuses the mean of an integer or bool tensor; pydyfast gives it in the default float
+# dtype instead, because PyDyNet (and NumPy) programs rely on it (`pred.eq(label).mean()` as an
+# accuracy) and no working PyTorch program can depend on the error.
+mean = _reduction("mean", Mean, float_result=True)
 logsumexp = _reduction("logsumexp", LogSumExp, float_result=True)
 sum.__doc__ = "Sum over ``axis``/``dim`` (all axes when None)."
-mean.__doc__ = "Mean over ``axis``/``dim`` (all axes when None)."
+mean.__doc__ = ("Mean over ``axis``/``dim`` (all axes when None); an integer or bool tensor's mean "
+                "is a float tensor of the default dtype (PyTorch raises there).")
 logsumexp.__doc__ = "log(sum(exp(x))) over ``axis``/``dim``, computed stably (max-subtracted)."
 
 
@@ -251,7 +262,7 @@ def _extreme(op, largest):
 def _amax_amin(op, x, axis, keepdims, largest):
     if x.data.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
-    axes = resolve_axes(op, x.ndim, axis)
+    axes = reduction_axes(op, x.ndim, axis)
     return Extreme.apply(x, axes=axes, keepdims=bool(keepdims), largest=largest)
 
 
@@ -293,7 +304,7 @@ def var(x, axis=None, keepdims=False, *, dim=None, keepdim=None, unbiased=None, 
         int(unbiased) if unbiased is not None else int(correction))
     if x.data.dtype.kind not in "fc":
         x = x.float()
-    axes = resolve_axes("var", x.ndim, axis, dim)
+    axes = reduction_axes("var", x.ndim, axis, dim)
     return Var.apply(x, axes=axes, keepdims=bool(keepdims or keepdim), correction=c)
 
 

@@ -5,19 +5,17 @@ input, no transpose): ``_C``'s scan family for float32/float64, the references b
 (integer scans, ``PYDYFAST_KERNELS=numpy``, cupy). Integer and bool cumsum/cumprod return int64,
 as torch's do.
 """
-import collections
+import math
 
 import numpy as np
 
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
-from .reduce import resolve_axes
+from .reduce import ValuesIndices, resolve_axes
 
 __all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
 
-# torch.return_types.cummax / cummin: unpack as (values, indices) or read by name
-ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
 def _cumsum_ref(xp, x, reverse):
@@ -82,11 +80,17 @@ def _logcumsumexp_bwd_ref(xp, x, y, gy):
     return _ratio(xp, x, y) * acc
 
 
+def one_axis(op, ndim, dim):
+    """``dim`` as one non-negative axis; a 0-d tensor's dim 0 or -1 is axis 0, as torch takes
+    it (resolve_axes gives a 0-d tensor no axes)."""
+    axes = resolve_axes(op, ndim, dim)
+    return axes[0] if axes else 0
+
+
 def _lines(x, axis):
     """``x`` as a contiguous (outer, n, inner) array for a scan over ``axis``."""
     shape = x.shape
-    outer = int(np.prod(shape[:axis], dtype=np.int64))
-    inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    outer, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])  # np.prod costs ~15 us
     return array_module(x).ascontiguousarray(x).reshape(outer, shape[axis], inner)
 
 
@@ -158,7 +162,7 @@ def _scan_input(op, x, dim, dtype):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
     if dim is None:
         raise TypeError(f"{op}: missing the dim argument")
-    axis = resolve_axes(op, x.ndim, dim)[0]
+    axis = one_axis(op, x.ndim, dim)
     if dtype is not None:
         x = x.to(dtype=dtype)
     elif x.data.dtype.kind in "iub" and op in ("cumsum", "cumprod"):
@@ -166,6 +170,11 @@ def _scan_input(op, x, dim, dtype):
     if x.ndim == 0:
         return x.reshape(1), 0
     return x, axis
+
+
+def _as_shape(t, shape):
+    """``t`` in the input's ``shape``: only a 0-d input (scanned as one element) changes."""
+    return t if t.shape == shape else t.reshape(shape)
 
 
 def _integer_scan(x, axis, fn):
@@ -178,8 +187,8 @@ def cumsum(input, dim=None, *, dtype=None, axis=None):  # noqa: A002  (torch's a
     shape = input.shape if isinstance(input, Tensor) else None
     x, a = _scan_input("cumsum", input, dim if axis is None else axis, dtype)
     if x.data.dtype.kind not in "fc":
-        return _integer_scan(x, a, lambda xp, x3: _cumsum_ref(xp, x3, False)).reshape(shape)
-    return CumSum.apply(x, axis=a).reshape(shape)
+        return _as_shape(_integer_scan(x, a, lambda xp, x3: _cumsum_ref(xp, x3, False)), shape)
+    return _as_shape(CumSum.apply(x, axis=a), shape)
 
 
 def cumprod(input, dim=None, *, dtype=None, axis=None):  # noqa: A002
@@ -187,8 +196,8 @@ def cumprod(input, dim=None, *, dtype=None, axis=None):  # noqa: A002
     shape = input.shape if isinstance(input, Tensor) else None
     x, a = _scan_input("cumprod", input, dim if axis is None else axis, dtype)
     if x.data.dtype.kind not in "fc":
-        return _integer_scan(x, a, _cumprod_ref).reshape(shape)
-    return CumProd.apply(x, axis=a).reshape(shape)
+        return _as_shape(_integer_scan(x, a, _cumprod_ref), shape)
+    return _as_shape(CumProd.apply(x, axis=a), shape)
 
 
 def _cumextreme(op, largest):
@@ -200,7 +209,7 @@ def _cumextreme(op, largest):
             y, idx = Tensor._wrap(y), Tensor._wrap(idx)
         else:
             y, idx = CumExtreme.apply(x, axis=a, largest=largest)
-        return ValuesIndices(y.reshape(shape), idx.reshape(shape))
+        return ValuesIndices(_as_shape(y, shape), _as_shape(idx, shape))
     f.__name__ = op
     f.__doc__ = (f"Running {'maximum' if largest else 'minimum'} along ``dim`` and the index "
                  f"where it was reached (the later one on ties, as torch): (values, indices).")
@@ -217,4 +226,4 @@ def logcumsumexp(input, dim=None, *, axis=None):  # noqa: A002
     x, a = _scan_input("logcumsumexp", input, dim if axis is None else axis, None)
     if x.data.dtype.kind not in "fc":
         raise TypeError(f"logcumsumexp: expected a floating tensor, got dtype {x.dtype}")
-    return LogCumSumExp.apply(x, axis=a).reshape(shape)
+    return _as_shape(LogCumSumExp.apply(x, axis=a), shape)

@@ -6,13 +6,15 @@ stable argsort; topk and kthvalue select with ``_C``'s topk_indices (a partial s
 per row) and its reference, the stable argsort cut to k. Values are gathered through
 ``gather.Gather``, whose gradient scatters back to the chosen positions.
 """
+import math
+
 import numpy as np
 
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .gather import Gather
-from .reduce import resolve_axes
-from .scan import ValuesIndices
+from .reduce import ValuesIndices, resolve_axes
+from .scan import _as_shape, one_axis
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique"]
 
@@ -37,7 +39,7 @@ def _select(x, axis, k, largest):
     has ``x``'s shape with ``k`` along ``axis``)."""
     xp = array_module(x)
     moved = xp.moveaxis(x, axis, -1)
-    rows = int(np.prod(moved.shape[:-1], dtype=np.int64))
+    rows = math.prod(moved.shape[:-1])
     lines = xp.ascontiguousarray(moved).reshape(rows, moved.shape[-1])
     idx = dispatch(lines, k, largest, ref=_topk_ref, native="topk_indices")
     return xp.ascontiguousarray(xp.moveaxis(idx.reshape(moved.shape[:-1] + (k,)), -1, axis))
@@ -51,7 +53,7 @@ def _prepare(op, x, dim):
     if x.ndim == 0:
         resolve_axes(op, 0, dim)
         return x.reshape(1), 0
-    return x, resolve_axes(op, x.ndim, dim)[0]
+    return x, one_axis(op, x.ndim, dim)
 
 
 def _take(x, idx, axis):
@@ -67,7 +69,7 @@ def sort(input, dim=-1, descending=False, *, stable=False, axis=None):  # noqa: 
     x, a = _prepare("sort", input, dim if axis is None else axis)
     idx = _order(x.data, a, descending)
     values = _take(x, idx, a)
-    return ValuesIndices(values.reshape(input.shape), Tensor._wrap(idx.reshape(input.shape)))
+    return ValuesIndices(_as_shape(values, input.shape), Tensor._wrap(idx.reshape(input.shape)))
 
 
 def argsort(input, dim=-1, descending=False, *, stable=False, axis=None):  # noqa: A002
@@ -121,7 +123,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     if not isinstance(input, Tensor):
         raise TypeError(f"unique: expected a Tensor, got {type(input).__name__}")
     xp = array_module(input.data)
-    axis = None if dim is None else resolve_axes("unique", input.ndim, dim)[0]
+    axis = None if dim is None else one_axis("unique", input.ndim, dim)
     values, inverse, counts = xp.unique(input.data, return_inverse=True, return_counts=True,
                                         axis=axis)
     out = [Tensor._wrap(values)]

@@ -9,13 +9,13 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple  # noqa: F401  (pydynet.core exports it)
 
 from .. import functional as _F
-from ..ops.shape import Split as _Split
-from ..ops.shape import resolve_axes as _resolve_axes
 from ..tensor import Tensor as _Tensor
 
-# Unchanged from pydyfast: the same semantics in PyDyNet 1.1 and PyTorch.
+# Unchanged from pydyfast: the same semantics in PyDyNet 1.1 and PyTorch (or PyDyNet-only names
+# that pydyfast has with PyDyNet's meaning).
+from .. import concat  # noqa: F401
 from ..functional import (abs, argmax, argmin, dsplit, exp, hsplit, log, mean,  # noqa: F401,A004
-                          reshape, sigmoid, sqrt, square, squeeze, sum, swapaxes, tanh,
+                          reshape, sigmoid, sign, sqrt, square, squeeze, sum, swapaxes, tanh,
                           transpose, unsqueeze, vsplit)
 
 
@@ -89,27 +89,8 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
     return _F.min(x, axis=axis, keepdims=keepdims)
 
 
-def sign(x):
-    """-1, 0 or 1 per element; its gradient is zero everywhere, as in PyDyNet."""
-    return _F.sign(x)
-
-
-def concat(tensors, axis=0):
-    """PyDyNet's name for ``cat``/``concatenate``."""
-    return _F.concatenate(tensors, axis=axis)
-
-
 def split(x, indices_or_sections, axis=0):
     """NumPy's (and PyDyNet's) ``split``: an int n gives n equal parts, a list the cut points.
-
-    (PyTorch's ``split``, which ``pydyfast.split`` follows, takes chunk sizes instead.)"""
-    a = _resolve_axes("split", x.ndim, axis)[0]
-    n = x.shape[a]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        k = int(indices_or_sections)
-        if k <= 0 or n % k:
-            raise ValueError(f"split: axis {a} of size {n} cannot be split into {k} equal parts")
-        bounds = [n // k * i for i in range(1, k)]
-    else:
-        bounds = [int(b) for b in indices_or_sections]
-    return list(_Split.apply(x, bounds=bounds, axis=a))
+    (PyTorch's ``split``, which ``pydyfast.split`` follows for a positional or ``dim=`` axis,
+    takes chunk sizes instead; its ``axis=`` keyword is NumPy's.)"""
+    return _F.split(x, indices_or_sections, axis=axis)

@@ -11,7 +11,8 @@ CASES = ["ddp_mlp_matches_one_process_after_5_adam_steps",
          "unused_parameter_without_find_unused_is_named_at_next_forward",
          "mismatched_parameter_shapes_are_named_at_construction",
          "checkpoint_saved_on_rank0_loads_on_every_rank",
-         "a_discarded_wrapper_releases_its_hooks_and_buckets"]
+         "a_discarded_wrapper_releases_its_hooks_and_buckets",
+         "buckets_start_during_backward_in_bucket_order"]
 
 
 @pytest.fixture(scope="module")

@@ -218,6 +218,29 @@ def checkpoint_saved_on_rank0_loads_on_every_rank():
 
 
 @case
+def buckets_start_during_backward_in_bucket_order():
+    """Each bucket's all-reduce starts from a gradient hook while parameters of later buckets
+    still wait for their gradients (that is what lets communication overlap backward)."""
+    model = DDP(build("mlp", 0), bucket_cap_mb=0.0005)
+    reducer, launches = model.reducer, []
+
+    class Recorder:  # the process group, logging when each all-reduce starts
+        def __getattr__(self, name):
+            return getattr(reducer_group, name)
+
+        def all_reduce(self, x, op):
+            launches.append((next(i for i, b in enumerate(reducer.buckets) if b.flat is x),
+                             len(reducer.ready)))
+            return reducer_group.all_reduce(x, op)
+    reducer_group, reducer.group = reducer.group, Recorder()
+    x, y = batch("mlp")
+    F.mse_loss(model(pdf.Tensor(shard(x))), pdf.Tensor(shard(y))).backward()
+    n_params = len(reducer.slot)
+    assert [b for b, _ in launches] == list(range(len(reducer.buckets))), launches
+    assert launches[0][1] < n_params, launches  # the first started with gradients still due
+
+
+@case
 def a_discarded_wrapper_releases_its_hooks_and_buckets():
     import gc
     import weakref

@@ -4,8 +4,6 @@ import os
 import numpy as np
 import pytest
 
-import llama.kernels
-
 from llama.loaders import load_checkpoint
 from llama.model import Llama
 from llama.sampling import Sampler, generate_ids
@@ -16,19 +14,14 @@ def stories260k(llama_data):
     return load_checkpoint(os.path.join(llama_data, "stories260K.bin"))
 
 
-@pytest.mark.parametrize("one_token_attention", ["pydyfast", "attend"])
-def test_greedy_reproduces_run_c(stories260k, llama_data, kernels, one_token_attention,
-                                 monkeypatch):
-    """pydyfast's decode_attention (compiled, or its reference under kernels='numpy'), or
-    llama's own NumPy attend, all give run.c's ids."""
-    monkeypatch.setattr(llama.kernels, "_DECODE_ATTENTION", None)
-    if one_token_attention == "pydyfast":
-        assert llama.kernels.use_fused_decode_attention(), \
-            "pydyfast's decode_attention is missing or failed llama's self-check"
+def test_greedy_reproduces_run_c(stories260k, llama_data, kernels):
+    """The compiled decode step (native) and the reference path of pydyfast's ops (numpy) both
+    give run.c's 200 greedy ids."""
     with open(os.path.join(llama_data, "stories260K_greedy_ids.txt")) as f:
         expected = [int(line) for line in f if line.strip()]
     assert len(expected) == 200
     assert stories260k.config.n_kv_heads < stories260k.config.n_heads  # grouped-query attention
+    assert stories260k.compiled == (kernels == "native")
     ids = list(generate_ids(stories260k, [1], 200, Sampler(temperature=0.0)))
     assert ids == expected
 

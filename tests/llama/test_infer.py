@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 
 from llama import infer
+from llama.loaders import load_checkpoint
+from llama.model import Llama
+from llama.sampling import Sampler, generate_ids
 from pydyfast.bench import llama as bench
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,13 +66,32 @@ def test_checkpoint_run_prints_ids_without_matching_tokenizer(capsys, llama_data
     assert captured.out.startswith(first + " ")
 
 
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "unshared"])
 @pytest.mark.parametrize("baseline", ["numpy", "torch"])
-def test_bench_baselines_match_model(small_config, small_weights, baseline):
+def test_bench_baselines_match_model(small_config, small_weights, baseline, shared):
     """The benchmark's own NumPy and PyTorch decoders compute the same logits as llama.Llama."""
-    small_config.shared_classifier = True
-    del small_weights["output"]
+    small_config.shared_classifier = shared
+    if shared:
+        del small_weights["output"]
     other = getattr(bench, f"_{baseline}_decoder")(small_config, small_weights)
-    ours = bench._pydyfast_decoder(small_config, small_weights)
+    model = Llama(small_config, small_weights)
     ids = [1, 7, 3, 30]
     for n in range(1, len(ids) + 1):
-        np.testing.assert_allclose(other(ids[:n]), ours(ids[:n]), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(other(ids[:n]), model.logits(np.array(ids[n - 1:n]))[0],
+                                   rtol=1e-4, atol=1e-4)
+
+
+def test_bench_model_files_load_and_never_choose_bos(tmp_path):
+    config, weights = bench.write_model(tmp_path)
+    f32 = load_checkpoint(tmp_path / bench.FLOAT32_FILE)
+    q8 = load_checkpoint(tmp_path / bench.INT8_FILE)
+    assert q8.group_size == bench.GROUP_SIZE and f32.group_size == 0
+    assert not np.any(weights["output"][1])
+    ids = list(generate_ids(f32, [1], 8, Sampler(0.0)))
+    assert len(ids) == 8 and 1 not in ids
+
+
+def test_quantize_int8_from_the_command_line(capsys):
+    rc = infer.main(["--random-init", "--quantize", "int8", "-n", "4", "--seed", "2"])
+    captured = capsys.readouterr()
+    assert rc == 0 and "Token count: 4" in captured.out

@@ -5,31 +5,12 @@ import struct
 import numpy as np
 import pytest
 
-from llama.loaders import AK42_MAGIC, _ak42_order, _legacy_order, load_checkpoint
+from llama.export import write_checkpoint
+from llama.loaders import load_checkpoint
 
 from oracle import compare_with_torch
 
 TOKENS = [1, 5, 36, 0, 17, 17, 2, 9, 30]
-
-
-def _flat(weights, order, config):
-    rope = np.zeros((config.seq_len, config.head_dim // 2), np.float32)  # unused by readers
-    return b"".join(np.ascontiguousarray(weights.get(name, rope), "<f4").tobytes()
-                    for name in order)
-
-
-def write_legacy(path, config, weights):
-    vocab = config.vocab_size if config.shared_classifier else -config.vocab_size
-    header = struct.pack("<7i", config.dim, config.hidden_dim, config.n_layers, config.n_heads,
-                         config.n_kv_heads, vocab, config.seq_len)
-    path.write_bytes(header + _flat(weights, _legacy_order(config), config))
-
-
-def write_ak42(path, config, weights, version=1):
-    header = struct.pack("<Ii7iB", AK42_MAGIC, version, config.dim, config.hidden_dim,
-                         config.n_layers, config.n_heads, config.n_kv_heads, config.vocab_size,
-                         config.seq_len, int(config.shared_classifier))
-    path.write_bytes(header.ljust(256, b"\0") + _flat(weights, _ak42_order(config), config))
 
 
 HF_KEYS = {"attention_norm": "input_layernorm", "wq": "self_attn.q_proj",
@@ -102,7 +83,7 @@ def test_llama2c_formats(tmp_path, small_config, small_weights, torch_reference,
     if shared:
         del small_weights["output"]
     path = tmp_path / "model.bin"
-    (write_legacy if fmt == "legacy" else write_ak42)(path, small_config, small_weights)
+    write_checkpoint(path, small_config, small_weights, version=0 if fmt == "legacy" else 1)
     if fmt == "legacy":  # negative vocab size in the header <=> unshared classifier
         assert (struct.unpack("<7i", path.read_bytes()[:28])[5] < 0) == (not shared)
     model = load_checkpoint(path, dtype=dtype)
@@ -149,7 +130,7 @@ def test_hf_folder_tied_embeddings(tmp_path, small_config, small_weights):
 # ------------------------------------------------------------------------------- bad files
 def test_truncated_legacy_file(tmp_path, small_config, small_weights):
     path = tmp_path / "model.bin"
-    write_legacy(path, small_config, small_weights)
+    write_checkpoint(path, small_config, small_weights, version=0)
     path.write_bytes(path.read_bytes()[:-4])
     with pytest.raises(ValueError, match=r"model\.bin: .* bytes.*truncated"):
         load_checkpoint(path)
@@ -157,7 +138,7 @@ def test_truncated_legacy_file(tmp_path, small_config, small_weights):
 
 def test_legacy_file_with_extra_bytes(tmp_path, small_config, small_weights):
     path = tmp_path / "model.bin"
-    write_legacy(path, small_config, small_weights)
+    write_checkpoint(path, small_config, small_weights, version=0)
     path.write_bytes(path.read_bytes() + b"\0" * 8)
     with pytest.raises(ValueError, match="extra data"):
         load_checkpoint(path)
@@ -175,8 +156,11 @@ def test_not_a_checkpoint(tmp_path):
 
 def test_ak42_other_version(tmp_path, small_config, small_weights):
     path = tmp_path / "model.bin"
-    write_ak42(path, small_config, small_weights, version=2)
-    with pytest.raises(ValueError, match="version 2 is not supported"):
+    write_checkpoint(path, small_config, small_weights, version=1)
+    data = bytearray(path.read_bytes())
+    data[4:8] = struct.pack("<i", 3)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="version 3 is not supported"):
         load_checkpoint(path)
 
 

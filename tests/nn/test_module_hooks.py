@@ -3,10 +3,12 @@ hooks (grad_input/grad_output, replacement, handles), get_submodule/get_paramete
 register_module, half/float/double/to, and the device=/dtype= keywords of every layer."""
 import numpy as np
 import pytest
-from oracle import torch  # skips this module when PyTorch is missing
 
 import pydyfast as pdf
 from pydyfast import nn
+
+from conftest import tolerances
+from oracle import compare_outputs, torch  # skips this module when PyTorch is missing
 
 DTYPES = [np.float32, np.float64]
 
@@ -14,25 +16,26 @@ DTYPES = [np.float32, np.float64]
 def _mlp(lib, dtype):
     """The same small model in both frameworks, with equal weights."""
     base = nn if lib is pdf else torch.nn
-    model = base.Sequential(base.Linear(3, 4), base.Tanh(), base.Linear(4, 2))
+    kind = getattr(lib, np.dtype(dtype).name)
+    model = base.Sequential(base.Linear(3, 4, dtype=kind), base.Tanh(),
+                            base.Linear(4, 2, dtype=kind))
     rng = np.random.default_rng(0)
-    for name, p in model.named_parameters():
-        values = rng.standard_normal(tuple(p.shape)).astype(dtype)
-        if lib is pdf:
-            p.data = values
-        else:
-            with torch.no_grad():
-                p.copy_(torch.tensor(values))
-    return model.double() if dtype == np.float64 else model
+    with lib.no_grad():
+        for p in model.parameters():
+            p.copy_(lib.tensor(rng.standard_normal(tuple(p.shape)).astype(dtype)))
+    return model
 
 
-def _np(t):
-    return None if t is None else (t.detach().numpy() if hasattr(t, "detach") else t.numpy())
+def _flat(log):
+    """A hook log (nested lists and tuples of tags, Tensors and None) as one flat list."""
+    if isinstance(log, (list, tuple)):
+        return [item for entry in log for item in _flat(entry)]
+    return [log]
 
 
 def _run(lib, dtype, register, input_requires_grad=True):
     """Build the model, let ``register(model, log)`` add hooks, run forward and backward; returns
-    the log, the output and the input's gradient."""
+    the log, the output, the input's gradient and the parameters' gradients as one flat list."""
     model = _mlp(lib, dtype)
     log = []
     register(model, log)
@@ -40,30 +43,12 @@ def _run(lib, dtype, register, input_requires_grad=True):
                    requires_grad=input_requires_grad)
     out = model(x)
     out.sum().backward()
-    return log, _np(out), _np(x.grad), [_np(p.grad) for p in model.parameters()]
+    return _flat(log) + [out, x.grad] + [p.grad for p in model.parameters()]
 
 
 def _compare(register, dtype, **kw):
     ours, theirs = _run(pdf, dtype, register, **kw), _run(torch, dtype, register, **kw)
-    for a, b in zip(ours[0], theirs[0]):
-        _assert_same(a, b)
-    assert len(ours[0]) == len(theirs[0])
-    for a, b in zip(ours[1:3] + (ours[3],), theirs[1:3] + (theirs[3],)):
-        _assert_same(a, b)
-
-
-def _assert_same(a, b):
-    if isinstance(a, (list, tuple)):
-        assert isinstance(b, (list, tuple)) and len(a) == len(b)
-        for x, y in zip(a, b):
-            _assert_same(x, y)
-    elif a is None or b is None:
-        assert a is None and b is None
-    elif isinstance(a, str):
-        assert a == b
-    else:
-        np.testing.assert_allclose(_np(a) if hasattr(a, "numpy") else a,
-                                   _np(b) if hasattr(b, "numpy") else b, rtol=1e-5, atol=1e-6)
+    compare_outputs(ours, theirs, tolerances(dtype), "hook log, output and gradients")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -134,8 +119,8 @@ def test_backward_hook_grad_input_spans_positional_arguments():
         a = lib.ones(2, requires_grad=True)
         out = m(a, 3.0, lib.ones(2))
         out[0].sum().backward()
-        logs.append(log)
-    _assert_same(logs[0], logs[1])
+        logs.append(_flat(log))
+    compare_outputs(logs[0], logs[1], tolerances(np.float32), "hook log")
 
 
 def test_handles_remove_hooks_and_work_as_context_managers():
@@ -196,7 +181,7 @@ def test_get_members_match_torch(call):
     if isinstance(theirs, torch.nn.Module):
         assert type(ours).__name__ == type(theirs).__name__
     else:
-        assert ours.shape == tuple(theirs.shape) and ours.dtype == _np(theirs).dtype
+        compare_outputs(ours, theirs, None, values=False)  # the values are random inits
 
 
 @pytest.mark.parametrize("call", [

@@ -5,7 +5,8 @@ truth test per call. Full backward hooks put two identity Functions around ``for
 the Tensor positional inputs and one on the Tensor outputs. Backward reaches the output identity
 first (the backward pre-hooks run there and may replace ``grad_output``) and the input identity
 last, once every gradient of the inputs is summed; that is where ``hook(module, grad_input,
-grad_output)`` runs and may replace ``grad_input``. The handles are the engine's (``handle.remove()``, or ``with handle:``).
+grad_output)`` runs and may replace ``grad_input``. The handles are the engine's
+(``handle.remove()``, or ``with handle:``).
 """
 import itertools
 

@@ -1,7 +1,8 @@
 """Gradient buckets of DistributedDataParallel, all-reduced from gradient hooks in backward.
 
 Parameters are packed, in reverse registration order (roughly the order backward produces
-their gradients), into flat buckets of at most ``bucket_cap_mb`` per dtype. A post-accumulate
+their gradients), into flat buckets of at most ``bucket_cap_mb`` per dtype (the first one at
+most 1 MiB, as in torch, so that communication starts early in backward). A post-accumulate
 hook copies each gradient into its bucket as soon as it is ready; a full bucket starts its
 asynchronous all-reduce (average) at once, in bucket order on every rank, so communication runs
 while backward computes the earlier layers. When the last bucket has started, the reducer waits
@@ -14,6 +15,8 @@ import numpy as np
 from ...backend import array_module
 from ...distributed.process_group import ReduceOp
 from ...tensor import Tensor
+
+FIRST_BUCKET_BYTES = 2 ** 20
 
 
 class _Bucket:
@@ -38,8 +41,9 @@ class Reducer:
         self.buckets, self.slot = [], {}  # slot: id(param) -> (bucket, position in bucket)
         current, size = [], 0
         for _, p in reversed(named_params):
+            cap = min(FIRST_BUCKET_BYTES, bucket_cap_bytes) if not self.buckets else bucket_cap_bytes
             fits = current and p.data.dtype == current[0].data.dtype and \
-                type(p.data) is type(current[0].data) and size + p.data.nbytes <= bucket_cap_bytes
+                type(p.data) is type(current[0].data) and size + p.data.nbytes <= cap
             if current and not fits:
                 self._add_bucket(current)
                 current, size = [], 0

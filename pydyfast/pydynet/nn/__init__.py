@@ -49,8 +49,6 @@ class Linear(_pydynet_layer(_nn.Linear, ("in_features", "out_features", "bias"))
         return functional.linear(x, self.weight, self.bias)
 
 
-
-
 class Embedding(_pydynet_layer(_nn.Embedding, ("num_embeddings", "embedding_dim",
                                                "padding_idx"))):
     """PyDyNet's Embedding: positions holding ``padding_idx`` read as zeros."""

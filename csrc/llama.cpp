@@ -1,0 +1,573 @@
+// Kernel family: llama. One call decodes one token through a whole Llama (llama2.c's
+// architecture: RMSNorm, grouped-query attention with interleaved rotary pairs over a KV cache,
+// SwiGLU feed-forward) and returns the next token's logits.
+//
+// Decoding reads every weight once per token, so it is bound by memory bandwidth and by the
+// overhead around the matrix-vector products. Here the whole step is one OpenMP parallel region
+// (a thread team woken once per token, not once per product); the products are split by output
+// rows across the team; the small serial pieces (norms, rotary, quantizing the activations) run
+// on one thread between barriers. Weights keep llama2.c's (out, in) layout, so each output is a
+// contiguous dot product. Two weight formats share the step:
+//   dense   float32/float64 matrices;
+//   q8      int8 matrices with one float scale per group of `group_size` inputs of a row
+//           (llama2.c's runq.c format); activations are quantized per group on the fly and
+//           the groups' int8 dot products run on AVX-512 VNNI or AVX2 where the CPU has them.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "common.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define PYDYFAST_X86 1
+#endif
+
+namespace pydyfast {
+namespace {
+
+using i64 = std::int64_t;
+
+struct Shape {
+  i64 dim, hidden, n_layers, n_heads, n_kv_heads, vocab, seq_len;
+  double eps;
+  i64 head_dim() const { return dim / n_heads; }
+  i64 kv_dim() const { return n_kv_heads * head_dim(); }
+};
+
+// ------------------------------------------------------------------------------- dot products
+
+// sum_j a[j] b[j], vectorised with one accumulator; inlined into the row loops below, which
+// are what gets compiled per SIMD width. Tried and measured slower on the decode's short rows
+// (288 inputs): four rows per loop sharing the x loads (2x slower: four read streams), four
+// partial sums over the row's quarters (scalar remainders), and a cloned call per row.
+template <typename T>
+inline T dot(const T* a, const T* b, i64 n) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (i64 j = 0; j < n; ++j) s += a[j] * b[j];
+  return s;
+}
+
+// out[i] = (residual ? residual[i] : 0) + w[r0 + i, :] . x for r0 + i in [r0, r1); `residual`
+// may be `out` (each element is read before it is written).
+template <typename T>
+PYDYFAST_SIMD_CLONES void dense_rows(const T* w, const T* x, i64 cols, i64 r0, i64 r1, T* out,
+                                     const T* residual) {
+  for (i64 r = r0; r < r1; ++r) {
+    const T y = dot(w + r * cols, x, cols);
+    out[r - r0] = residual ? residual[r - r0] + y : y;
+  }
+}
+
+// int8 activations (q, per-group scales s) times one int8 weight row (w, scales ws):
+// sum over groups g of (sum_{j in g} q_j w_j) * ws_g * s_g. The integer group sums are exact
+// whichever way they are formed; the float sum over groups runs in order, in runq.c's operation
+// order, so that the result does not depend on the kernel.
+using Q8Dot = float (*)(const std::int8_t*, const float*, const std::int8_t*, const float*, i64,
+                        i64);
+
+inline float scale_groups(const std::int32_t* sums, const float* s, const float* ws, i64 n) {
+  float total = 0.0f;
+  for (i64 g = 0; g < n; ++g) total += float(sums[g]) * ws[g] * s[g];
+  return total;
+}
+
+float q8_dot_scalar(const std::int8_t* q, const float* s, const std::int8_t* w, const float* ws,
+                    i64 n, i64 gs) {
+  float total = 0.0f;
+  for (i64 g = 0; g < n / gs; ++g) {
+    std::int32_t acc = 0;
+    for (i64 j = g * gs; j < (g + 1) * gs; ++j) acc += std::int32_t(q[j]) * std::int32_t(w[j]);
+    total += float(acc) * ws[g] * s[g];
+  }
+  return total;
+}
+
+#ifdef PYDYFAST_X86
+// The SIMD kernels form each group's integer sum 32 products at a time, then hand the sums to
+// scale_groups, 256 groups at a time.
+template <typename GroupSum>
+inline float q8_rows_by_groups(const std::int8_t* q, const float* s, const std::int8_t* w,
+                               const float* ws, i64 n, i64 gs, GroupSum group_sum) {
+  std::int32_t sums[256];
+  float total = 0.0f;
+  const i64 groups = n / gs;
+  for (i64 g0 = 0; g0 < groups; g0 += 256) {
+    const i64 count = std::min<i64>(256, groups - g0);
+    for (i64 g = 0; g < count; ++g) sums[g] = group_sum(q + (g0 + g) * gs, w + (g0 + g) * gs, gs);
+    total += scale_groups(sums, s + g0, ws + g0, count);
+  }
+  return total;
+}
+
+__attribute__((target("avx2"))) inline std::int32_t hsum_epi32(__m256i v) {
+  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+  return _mm_cvtsi128_si32(h);
+}
+
+// maddubs wants unsigned x signed bytes: it gets |w| and q with w's sign moved onto it
+// (|w|, |q| <= 127, so its pair sums stay inside int16); madd with ones widens to int32.
+__attribute__((target("avx2"))) float q8_dot_avx2(const std::int8_t* q, const float* s,
+                                                  const std::int8_t* w, const float* ws, i64 n,
+                                                  i64 gs) {
+  return q8_rows_by_groups(q, s, w, ws, n, gs,
+                           [](const std::int8_t* qg, const std::int8_t* wg, i64 len)
+                               __attribute__((target("avx2"))) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i sum = _mm256_setzero_si256();
+    for (i64 j = 0; j < len; j += 32) {
+      const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg + j));
+      const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + j));
+      const __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(qv, wv));
+      sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, ones));
+    }
+    return hsum_epi32(sum);
+  });
+}
+
+// The same with VNNI's dpbusd (unsigned x signed bytes, four products per int32 lane).
+__attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) float q8_dot_vnni(
+    const std::int8_t* q, const float* s, const std::int8_t* w, const float* ws, i64 n, i64 gs) {
+  return q8_rows_by_groups(q, s, w, ws, n, gs,
+                           [](const std::int8_t* qg, const std::int8_t* wg, i64 len)
+                               __attribute__((target("avx2,avx512f,avx512vl,avx512vnni"))) {
+    __m256i sum = _mm256_setzero_si256();
+    for (i64 j = 0; j < len; j += 32) {
+      const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg + j));
+      const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qg + j));
+      sum = _mm256_dpbusd_epi32(sum, _mm256_abs_epi8(wv), _mm256_sign_epi8(qv, wv));
+    }
+    return hsum_epi32(sum);
+  });
+}
+#endif
+
+// The int8 dot product for this CPU and group size, chosen once per decoder.
+std::pair<Q8Dot, const char*> pick_q8_dot(i64 group_size, const std::string& force) {
+#ifdef PYDYFAST_X86
+  if (group_size % 32 == 0) {
+    __builtin_cpu_init();
+    const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (vnni && (force.empty() || force == "vnni")) return {q8_dot_vnni, "vnni"};
+    if (avx2 && (force.empty() || force == "avx2")) return {q8_dot_avx2, "avx2"};
+  }
+#endif
+  return {q8_dot_scalar, "scalar"};
+}
+
+// ------------------------------------------------------------------------------ weight formats
+
+// A (rows, cols) matrix in one of the two formats. Its `Input` is what the products read (the
+// dense format reads the float vector as is; q8 reads it quantized, see InputBuffer), and
+// `products(r0, r1, in, out, residual)` writes outputs r0 .. r1 - 1 into out[0 .. r1 - r0)
+// (plus the residual, if any).
+template <typename T>
+struct DenseMatrix {
+  const T* w;
+  i64 rows, cols;
+  struct Input {
+    const T* x;
+  };
+  void products(i64 r0, i64 r1, const Input& in, T* out, const T* residual) const {
+    dense_rows(w, in.x, cols, r0, r1, out, residual);
+  }
+};
+
+struct Q8Matrix {
+  const std::int8_t* w;
+  const float* scales;  // (rows, cols / group_size)
+  i64 rows, cols, group_size;
+  Q8Dot kernel;
+  struct Input {
+    const std::int8_t* q;
+    const float* s;
+  };
+  void products(i64 r0, i64 r1, const Input& in, float* out, const float* residual) const {
+    const i64 groups = cols / group_size;
+    for (i64 r = r0; r < r1; ++r) {
+      const float y = kernel(in.q, in.s, w + r * cols, scales + r * groups, cols, group_size);
+      out[r - r0] = residual ? residual[r - r0] + y : y;
+    }
+  }
+};
+
+// runq.c's activation quantization: per group, scale = max|x| / 127, q = round(x / scale).
+void quantize_groups(const float* x, i64 n, i64 gs, std::int8_t* q, float* s) {
+  for (i64 g = 0; g < n / gs; ++g) {
+    float wmax = 0.0f;
+    for (i64 j = 0; j < gs; ++j) wmax = std::max(wmax, std::fabs(x[g * gs + j]));
+    const float scale = wmax / 127.0f;
+    s[g] = scale;
+    for (i64 j = 0; j < gs; ++j)  // an all-zero group stays zero (not 0 / 0)
+      q[g * gs + j] =
+          scale > 0.0f ? static_cast<std::int8_t>(std::round(x[g * gs + j] / scale)) : 0;
+  }
+}
+
+// What a format's activations need between steps: dense reads the float vector directly.
+template <typename T, typename M>
+struct InputBuffer;
+
+template <typename T>
+struct InputBuffer<T, DenseMatrix<T>> {
+  explicit InputBuffer(i64) {}
+  typename DenseMatrix<T>::Input view(const T* x, i64, i64) const { return {x}; }
+};
+
+template <>
+struct InputBuffer<float, Q8Matrix> {
+  std::vector<std::int8_t> q;
+  std::vector<float> s;
+  explicit InputBuffer(i64 n) : q(n), s(n) {}
+  Q8Matrix::Input view(const float* x, i64 n, i64 gs) {
+    quantize_groups(x, n, gs, q.data(), s.data());
+    return {q.data(), s.data()};
+  }
+};
+
+// ------------------------------------------------------------------------------------ model
+
+template <typename T, typename M>
+struct Layer {
+  const T* attention_norm;
+  M wqkv;  // (dim + 2 kv_dim, dim): q, k, v rows stacked
+  M wo;    // (dim, dim)
+  const T* ffn_norm;
+  M w13;   // (2 hidden, dim): w1 rows, then w3 rows
+  M w2;    // (dim, hidden)
+};
+
+template <typename T, typename M>
+class Decoder {
+ public:
+  Decoder(const Shape& shape, const T* embedding, std::vector<Layer<T, M>> layers,
+          const T* final_norm, M classifier, T* k_cache, T* v_cache, const T* cos, const T* sin,
+          i64 group_size, std::vector<py::object> owners)
+      : c_(shape), embedding_(embedding), layers_(std::move(layers)), final_norm_(final_norm),
+        classifier_(classifier), k_cache_(k_cache), v_cache_(v_cache), cos_(cos), sin_(sin),
+        gs_(group_size), owners_(std::move(owners)),
+        x_(c_.dim), xb_(c_.dim), qkv_(c_.dim + 2 * c_.kv_dim()), hb_(c_.hidden), hb2_(c_.hidden),
+        att_(c_.n_heads * c_.seq_len), xin_(std::max(c_.dim, c_.hidden)) {}
+
+  const Shape& shape() const { return c_; }
+  std::string kernel = "dense";  // which dot product the matrices use (q8: vnni, avx2, scalar)
+
+  // Logits (vocab,) of the token after `token` at position `pos`; the token's keys and values
+  // go into the cache at `pos`, and positions 0..pos-1 must already be there.
+  void step(i64 token, i64 pos, T* logits) {
+    const Shape& c = c_;
+    const i64 D = c.dim, KV = c.kv_dim(), HD = c.head_dim(), S = c.seq_len, H = c.hidden;
+    const i64 group = c.n_heads / c.n_kv_heads;
+    std::memcpy(x_.data(), embedding_ + token * D, sizeof(T) * D);
+    typename M::Input in{};
+    bool serial = !worth_parallel(D * (D + 2 * KV + D + 3 * H) * c.n_layers + c.vocab * D);
+#pragma omp parallel if (!serial)
+    {
+      for (i64 l = 0; l < c.n_layers; ++l) {
+        const Layer<T, M>& L = layers_[l];
+        T* kc = k_cache_ + l * c.n_kv_heads * S * HD;
+        T* vc = v_cache_ + l * c.n_kv_heads * S * HD;
+#pragma omp single
+        { in = norm_input(L.attention_norm, D); }
+        matvec(L.wqkv, in, qkv_.data(), nullptr);
+#pragma omp single
+        rotate_and_cache(kc, vc, pos);
+        // Attention, one head per iteration: scores over the cache, softmax, weighted values.
+#pragma omp for schedule(static)
+        for (i64 h = 0; h < c.n_heads; ++h) {
+          const T* q = qkv_.data() + h * HD;
+          const i64 kvh = h / group;
+          T* a = att_.data() + h * S;
+          const T scale = T(1) / std::sqrt(T(HD));
+          T m = -INFINITY;
+          for (i64 t = 0; t <= pos; ++t) {
+            a[t] = dot(q, kc + (kvh * S + t) * HD, HD) * scale;
+            m = std::max(m, a[t]);
+          }
+          T sum = 0;
+          for (i64 t = 0; t <= pos; ++t) sum += (a[t] = std::exp(a[t] - m));
+          T* out = xb_.data() + h * HD;
+          std::fill(out, out + HD, T(0));
+          for (i64 t = 0; t <= pos; ++t) {
+            const T p = a[t] / sum;
+            const T* v = vc + (kvh * S + t) * HD;
+#pragma omp simd
+            for (i64 i = 0; i < HD; ++i) out[i] += p * v[i];
+          }
+        }
+#pragma omp single
+        { in = input_of(xb_.data(), D); }
+        matvec(L.wo, in, x_.data(), x_.data());  // x += Wo att
+#pragma omp single
+        { in = norm_input(L.ffn_norm, D); }
+        // SwiGLU: hidden unit r needs rows r of w1 and of w3; each thread does both for its
+        // share of the units.
+#pragma omp for schedule(static)
+        for (int t = 0; t < threads(); ++t) {
+          const auto [r0, r1] = share(H, t);
+          L.w13.products(r0, r1, in, hb_.data() + r0, nullptr);
+          L.w13.products(H + r0, H + r1, in, hb2_.data() + r0, nullptr);
+          for (i64 r = r0; r < r1; ++r) hb_[r] = hb_[r] / (T(1) + std::exp(-hb_[r])) * hb2_[r];
+        }
+#pragma omp single
+        { in = input_of(hb_.data(), H); }
+        matvec(L.w2, in, x_.data(), x_.data());  // x += W2 h
+      }
+#pragma omp single
+      { in = norm_input(final_norm_, D); }
+      matvec(classifier_, in, logits, nullptr);
+    }
+  }
+
+ private:
+  // out[r] = (residual ? residual[r] : 0) + row r . input: each thread of the team computes
+  // one contiguous share of the rows in one call (no per-row dispatch).
+  void matvec(const M& m, const typename M::Input& in, T* out, const T* residual) {
+#pragma omp for schedule(static)
+    for (int t = 0; t < threads(); ++t) {
+      const auto [r0, r1] = share(m.rows, t);
+      m.products(r0, r1, in, out + r0, residual ? residual + r0 : nullptr);
+    }
+  }
+
+  static int threads() {
+#ifdef PYDYFAST_HAVE_OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+  }
+
+  // Thread t's rows of n: contiguous and balanced to one row.
+  static std::pair<i64, i64> share(i64 n, int t) {
+    const int k = threads();
+    return {n * t / k, n * (t + 1) / k};
+  }
+
+  // xb = rmsnorm(x) * weight, then the format's view of it.
+  typename M::Input norm_input(const T* weight, i64 n) {
+    T ss = dot(x_.data(), x_.data(), n);
+    const T inv = T(1) / std::sqrt(ss / T(n) + T(c_.eps));
+    for (i64 i = 0; i < n; ++i) xb_[i] = weight[i] * (inv * x_[i]);  // run.c's order
+    return input_of(xb_.data(), n);
+  }
+
+  typename M::Input input_of(const T* v, i64 n) { return xin_.view(v, n, gs_); }
+
+  // Rotate the q and k heads' interleaved pairs by position `pos`, store k and v in the cache.
+  void rotate_and_cache(T* kc, T* vc, i64 pos) {
+    const Shape& c = c_;
+    const i64 HD = c.head_dim(), P = HD / 2, S = c.seq_len;
+    const T* co = cos_ + pos * P;
+    const T* si = sin_ + pos * P;
+    for (i64 h = 0; h < c.n_heads + c.n_kv_heads; ++h) {
+      T* v = qkv_.data() + h * HD;
+      for (i64 i = 0; i < P; ++i) {
+        const T a = v[2 * i], b = v[2 * i + 1];
+        v[2 * i] = a * co[i] - b * si[i];
+        v[2 * i + 1] = a * si[i] + b * co[i];
+      }
+    }
+    const T* k = qkv_.data() + c.dim;
+    const T* v = k + c.kv_dim();
+    for (i64 h = 0; h < c.n_kv_heads; ++h) {
+      std::memcpy(kc + (h * S + pos) * HD, k + h * HD, sizeof(T) * HD);
+      std::memcpy(vc + (h * S + pos) * HD, v + h * HD, sizeof(T) * HD);
+    }
+  }
+
+  Shape c_;
+  const T* embedding_;
+  std::vector<Layer<T, M>> layers_;
+  const T* final_norm_;
+  M classifier_;
+  T *k_cache_, *v_cache_;
+  const T *cos_, *sin_;
+  i64 gs_;
+  std::vector<py::object> owners_;  // keeps every array the pointers above point into alive
+  std::vector<T> x_, xb_, qkv_, hb_, hb2_, att_;
+  InputBuffer<T, M> xin_;
+};
+
+// ------------------------------------------------------------------------------------ binding
+
+constexpr const char* kOp = "llama_decoder";
+
+Shape shape_of(const py::tuple& t) {
+  if (t.size() != 8)
+    fail(kOp, "config must be (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, "
+              "seq_len, norm_eps)");
+  Shape s{t[0].cast<i64>(), t[1].cast<i64>(), t[2].cast<i64>(), t[3].cast<i64>(),
+          t[4].cast<i64>(), t[5].cast<i64>(), t[6].cast<i64>(), t[7].cast<double>()};
+  if (std::min({s.dim, s.hidden, s.n_layers, s.n_heads, s.n_kv_heads, s.vocab, s.seq_len}) <= 0 ||
+      s.dim % s.n_heads || s.n_heads % s.n_kv_heads || s.head_dim() % 2)
+    fail(kOp, "config sizes must be positive, dim a multiple of n_heads with an even head size, "
+              "and n_heads a multiple of n_kv_heads");
+  checked_size(kOp, {s.n_layers, s.n_kv_heads, s.seq_len, s.head_dim()}, 8);
+  checked_size(kOp, {s.n_heads, s.seq_len}, 8);
+  checked_size(kOp, {s.vocab, s.dim}, 8);
+  return s;
+}
+
+// A C-contiguous array of exactly `shape` and dtype T, or a ValueError naming the weight.
+template <typename T>
+const T* take(const py::object& obj, std::initializer_list<i64> shape, const char* name,
+              std::vector<py::object>& owners, bool writable = false) {
+  if (!py::isinstance<py::array_t<T>>(obj))
+    fail(kOp, std::string(name) + " must be a numpy array of " +
+                  py::str(py::dtype::of<T>()).cast<std::string>());
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  if (!(a.flags() & py::array::c_style) || !a.dtype().is(py::dtype::of<T>()))
+    fail(kOp, std::string(name) + " must be C-contiguous " +
+                  py::str(py::dtype::of<T>()).cast<std::string>() + ", got " +
+                  py::str(a.dtype()).cast<std::string>() + " " + shape_str(a));
+  bool ok = a.ndim() == py::ssize_t(shape.size());
+  i64 i = 0;
+  for (const i64 e : shape) ok = ok && a.shape(i++) == e;
+  if (!ok) {
+    std::ostringstream want;
+    want << "(";
+    i = 0;
+    for (const i64 e : shape) want << (i++ ? ", " : "") << e;
+    fail(kOp, std::string(name) + " has shape " + shape_str(a) + ", expected " + want.str() +
+                  (shape.size() == 1 ? ",)" : ")"));
+  }
+  if (writable && !a.writeable()) fail(kOp, std::string(name) + " must be writable");
+  owners.push_back(a);
+  return static_cast<const T*>(a.data());
+}
+
+// Dense: ("dense", matrix). q8: ("q8", int8 matrix, float32 scales).
+template <typename T>
+struct MatrixReader;
+
+template <typename T>
+struct MatrixReader<DenseMatrix<T>> {
+  i64 group_size;
+  DenseMatrix<T> operator()(const py::object& spec, i64 rows, i64 cols, const char* name,
+                            std::vector<py::object>& owners) const {
+    return {take<T>(spec, {rows, cols}, name, owners), rows, cols};
+  }
+};
+
+template <>
+struct MatrixReader<Q8Matrix> {
+  i64 group_size;
+  Q8Dot kernel;
+  Q8Matrix operator()(const py::object& spec, i64 rows, i64 cols, const char* name,
+                      std::vector<py::object>& owners) const {
+    const auto pair = spec.cast<py::tuple>();
+    if (pair.size() != 2) fail(kOp, std::string(name) + " must be (int8 values, float scales)");
+    if (cols % group_size)
+      fail(kOp, std::string(name) + ": " + std::to_string(cols) +
+                    " inputs are not a multiple of the group size " +
+                    std::to_string(group_size));
+    return {take<std::int8_t>(pair[0], {rows, cols}, name, owners),
+            take<float>(pair[1], {rows, cols / group_size}, name, owners), rows, cols,
+            group_size, kernel};
+  }
+};
+
+// The weights arrive as a dict of llama2.c-shaped arrays under the names of llama/model.py.
+template <typename T, typename M>
+std::unique_ptr<Decoder<T, M>> build(const py::tuple& config, const py::dict& w,
+                                     const py::object& k_cache, const py::object& v_cache,
+                                     const py::object& cos, const py::object& sin,
+                                     const MatrixReader<M>& read) {
+  const Shape c = shape_of(config);
+  std::vector<py::object> owners;
+  const i64 D = c.dim, KV = c.kv_dim(), H = c.hidden, P = c.head_dim() / 2;
+  auto get = [&](const std::string& name) -> py::object {
+    if (!w.contains(name)) fail(kOp, "weight '" + name + "' is missing");
+    return w[py::str(name)];
+  };
+  std::vector<Layer<T, M>> layers;
+  for (i64 l = 0; l < c.n_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    layers.push_back({take<T>(get(p + "attention_norm"), {D}, "attention_norm", owners),
+                      read(get(p + "wqkv"), D + 2 * KV, D, "wqkv", owners),
+                      read(get(p + "wo"), D, D, "wo", owners),
+                      take<T>(get(p + "ffn_norm"), {D}, "ffn_norm", owners),
+                      read(get(p + "w13"), 2 * H, D, "w13", owners),
+                      read(get(p + "w2"), D, H, "w2", owners)});
+  }
+  const T* embedding = take<T>(get("tok_embeddings"), {c.vocab, D}, "tok_embeddings", owners);
+  const T* norm = take<T>(get("norm"), {D}, "norm", owners);
+  M classifier = read(get("output"), c.vocab, D, "output", owners);
+  const std::initializer_list<i64> cache{c.n_layers, c.n_kv_heads, c.seq_len, c.head_dim()};
+  T* kc = const_cast<T*>(take<T>(k_cache, cache, "k_cache", owners, true));
+  T* vc = const_cast<T*>(take<T>(v_cache, cache, "v_cache", owners, true));
+  const T* co = take<T>(cos, {c.seq_len, P}, "cos", owners);
+  const T* si = take<T>(sin, {c.seq_len, P}, "sin", owners);
+  return std::make_unique<Decoder<T, M>>(c, embedding, std::move(layers), norm, classifier, kc,
+                                         vc, co, si, read.group_size, std::move(owners));
+}
+
+template <typename T, typename M>
+void bind_decoder(py::module_& m, const char* cls) {
+  py::class_<Decoder<T, M>>(m, cls)
+      .def_readonly("kernel", &Decoder<T, M>::kernel)
+      .def(
+          "step",
+          [](Decoder<T, M>& d, i64 token, i64 pos) {
+            const Shape& c = d.shape();
+            if (token < 0 || token >= c.vocab)
+              fail("llama_decoder.step", "token " + std::to_string(token) + " is not in [0, " +
+                                             std::to_string(c.vocab) + ")");
+            if (pos < 0 || pos >= c.seq_len)
+              fail("llama_decoder.step", "position " + std::to_string(pos) +
+                                             " is not in [0, " + std::to_string(c.seq_len) + ")");
+            carray<T> logits(std::vector<py::ssize_t>{static_cast<py::ssize_t>(c.vocab)});
+            T* out = logits.mutable_data();
+            py::gil_scoped_release release;
+            d.step(token, pos, out);
+            return logits;
+          },
+          py::arg("token"), py::arg("pos"),
+          "Logits (vocab,) after `token` at position `pos`; writes its keys/values into the "
+          "cache.");
+}
+
+}  // namespace
+
+void init_llama(py::module_& m) {
+  bind_decoder<float, DenseMatrix<float>>(m, "_LlamaDecoderF32");
+  bind_decoder<double, DenseMatrix<double>>(m, "_LlamaDecoderF64");
+  bind_decoder<float, Q8Matrix>(m, "_LlamaDecoderQ8");
+  m.def(
+      "llama_decoder",
+      [](const py::tuple& config, const py::dict& weights, const py::object& k_cache,
+         const py::object& v_cache, const py::object& cos, const py::object& sin,
+         i64 group_size, const std::string& kernel) -> py::object {
+        const std::string dtype = py::str(py::array::ensure(k_cache).dtype()).cast<std::string>();
+        if (group_size > 0) {
+          if (dtype != "float32") fail(kOp, "int8 weights decode in float32, cache is " + dtype);
+          const auto picked = pick_q8_dot(group_size, kernel);
+          auto d = build<float, Q8Matrix>(config, weights, k_cache, v_cache, cos, sin,
+                                          MatrixReader<Q8Matrix>{group_size, picked.first});
+          d->kernel = picked.second;
+          return py::cast(std::move(d));
+        }
+        if (dtype == "float32")
+          return py::cast(build<float, DenseMatrix<float>>(config, weights, k_cache, v_cache,
+                                                           cos, sin, {0}));
+        if (dtype == "float64")
+          return py::cast(build<double, DenseMatrix<double>>(config, weights, k_cache, v_cache,
+                                                             cos, sin, {0}));
+        fail(kOp, "the cache must be float32 or float64, got " + dtype);
+      },
+      py::arg("config"), py::arg("weights"), py::arg("k_cache"), py::arg("v_cache"),
+      py::arg("cos"), py::arg("sin"), py::arg("group_size") = 0, py::arg("kernel") = "",
+      "A decoder over the given weights and caches (kept alive by it): `.step(token, pos)`.\n"
+      "group_size > 0: matrices are (int8 values, float32 scales per group of inputs).");
+  m.def(
+      "q8_kernel", [](i64 group_size) { return pick_q8_dot(group_size, "").second; },
+      py::arg("group_size"), "Which int8 dot product this CPU runs for that group size.");
+}
+
+}  // namespace pydyfast
