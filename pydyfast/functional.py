@@ -45,4 +45,4 @@ from .ops.trig import *  # noqa: F401,F403,E402
 div = divide  # noqa: F405,F811  (div with rounding_mode=)
 SURFACE = tuple(name for module in (_bitwise, _einsum, _gather, _linalg, _pointwise, _prod_norm,
                                     _rearrange, _scan, _sort, _special, _trig)
-                for name in module.__all__) + ("div", "clamp_min", "clamp_max", "sign")
+                for name in module.__all__) + ("div", "clamp_min", "clamp_max")

@@ -14,7 +14,7 @@ from ..backend import array_module
 from ..tensor import Tensor
 from .elementwise import _unary, _unary_api, add, clip, mul, operands, sub, where
 
-__all__ = ["floor", "ceil", "round", "trunc", "fix", "frac", "reciprocal", "rsqrt",
+__all__ = ["floor", "ceil", "round", "trunc", "fix", "frac", "sign", "reciprocal", "rsqrt",
            "log2", "log10", "log1p", "expm1", "exp2", "remainder", "fmod", "floor_divide",
            "true_divide", "divide", "lerp", "isclose", "allclose", "isnan", "isinf", "isfinite",
            "isposinf", "isneginf", "nan_to_num", "clamp_min", "clamp_max"]
@@ -40,14 +40,15 @@ class PiecewiseConstant(Function):
 
 
 def _rounding(name, fn, doc):
-    """floor/ceil/trunc: an integer or bool tensor comes back with its values (torch returns a
-    copy of the same dtype); a floating one gets ``fn`` with a zero gradient. (sign is
-    elementwise.sign.)"""
+    """floor/ceil/trunc/sign: an integer or bool tensor keeps its dtype (floor/ceil/trunc give
+    a copy, as torch); a floating one gets ``fn`` with a zero gradient."""
 
     def f(x):
         _check_tensor(name, x)
         if x.data.dtype.kind not in "fc":
-            return Tensor._wrap(x.data.copy())
+            integer_sign = name == "sign" and x.data.dtype.kind != "b"  # sign(bool) is itself
+            return Tensor._wrap(fn(array_module(x.data), x.data) if integer_sign
+                                else x.data.copy())
         return PiecewiseConstant.apply(x, fn=fn)
     f.__name__ = name
     f.__doc__ = f"{name}(x): {doc}, elementwise; gradient 0 (torch's convention)."
@@ -58,6 +59,7 @@ floor = _rounding("floor", lambda xp, x: xp.floor(x), "largest integer <= x")
 ceil = _rounding("ceil", lambda xp, x: xp.ceil(x), "smallest integer >= x")
 trunc = _rounding("trunc", lambda xp, x: xp.trunc(x), "x rounded toward zero")
 fix = trunc
+sign = _rounding("sign", lambda xp, x: xp.sign(x), "-1, 0 or 1 by the sign of x")
 
 
 def round(x, decimals=0):  # noqa: A001  (torch's name)
