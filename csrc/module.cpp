@@ -9,6 +9,7 @@ void init_softmax(py::module_& m);
 void init_norm(py::module_& m);
 void init_rnn(py::module_& m);
 void init_attention(py::module_& m);
+void init_resample(py::module_& m);
 void init_llama(py::module_& m);
 void init_special(py::module_& m);
 void init_scan(py::module_& m);
@@ -48,6 +49,7 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_norm(m);
   pydyfast::init_rnn(m);
   pydyfast::init_attention(m);
+  pydyfast::init_resample(m);
   pydyfast::init_llama(m);
   pydyfast::init_special(m);
   pydyfast::init_scan(m);

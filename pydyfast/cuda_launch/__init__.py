@@ -14,7 +14,7 @@ loads, not a family that silently runs its reference on the GPU.
 import importlib
 
 FAMILIES = ("im2col", "pool", "softmax", "norm", "rnn", "attention", "special", "scan",
-            "gather", "sort")
+            "gather", "sort", "resample")
 
 
 def _collect():

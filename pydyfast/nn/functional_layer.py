@@ -10,7 +10,8 @@ from ..ops.linalg import matmul
 from ..ops.norm import normalize_rows
 from ..tensor import Tensor
 
-__all__ = ["linear", "bilinear", "embedding", "dropout", "one_hot", "batch_norm", "group_norm"]
+__all__ = ["linear", "bilinear", "embedding", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "one_hot", "batch_norm", "group_norm"]
 
 
 def _check_float(op, **tensors):
@@ -80,22 +81,61 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
     return Embedding.apply(weight, indices=idx, padding_idx=padding_idx)
 
 
-def dropout(input, p=0.5, training=True):  # noqa: A002
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout,
-    so eval needs no rescaling); the identity when not training or p = 0. Any shape."""
-    _check_float("dropout", input=input)
+def _dropout(op, input, p, training, mask_shape):  # noqa: A002
+    """Inverted dropout with one keep/drop draw per entry of ``mask_shape`` (broadcast)."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
+        raise ValueError(f"{op}: p must lie in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
     dtype = input.data.dtype
     if p == 1.0:
         return input * 0.0
     if type(input.data) is np.ndarray:
-        keep = generator().random(input.shape, dtype=np.float32) >= p
+        keep = generator().random(mask_shape, dtype=np.float32) >= p
     else:
-        keep = array_module(input.data).random.random(input.shape, dtype=np.float32) >= p
+        keep = array_module(input.data).random.random(mask_shape, dtype=np.float32) >= p
     return Dropout.apply(input, mask=keep.astype(dtype) * dtype.type(1.0 / (1.0 - p)))
+
+
+def dropout(input, p=0.5, training=True):  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted dropout,
+    so eval needs no rescaling); the identity when not training or p = 0. Any shape."""
+    _check_float("dropout", input=input)
+    return _dropout("dropout", input, p, training, input.shape)
+
+
+def _channel_dropout(op, input, p, training, spatial):  # noqa: A002
+    """Dropout of whole channels: one draw per (n, c) of a batched input (N, C, *spatial), per c
+    of an unbatched one (C, *spatial)."""
+    _check_float(op, input=input)
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D input, "
+                         f"got shape {input.shape}")
+    channels = input.ndim - spatial
+    mask_shape = input.shape[:channels] + (1,) * spatial
+    return _dropout(op, input, p, training, mask_shape)
+
+
+def dropout1d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, L) or (C, L) with probability ``p``, scaling the rest by
+    1/(1-p)."""
+    return _channel_dropout("dropout1d", input, p, training, 1)
+
+
+def dropout2d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, H, W) with probability ``p`` (one draw per (n, c)), scaling
+    the rest by 1/(1-p). A 3-D input is taken as (N, C, L), as PyTorch does (with a warning)."""
+    _check_float("dropout2d", input=input)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got "
+                         f"shape {input.shape}")
+    return _channel_dropout("dropout2d", input, p, training, input.ndim - 2)
+
+
+def dropout3d(input, p=0.5, training=True):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability ``p``, scaling
+    the rest by 1/(1-p)."""
+    return _channel_dropout("dropout3d", input, p, training, 3)
 
 
 def one_hot(tensor, num_classes=-1):

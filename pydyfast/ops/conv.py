@@ -17,6 +17,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
+from .padding import pad
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
@@ -245,8 +246,8 @@ def _check_conv(op, x, weight, bias, groups, spatial):
     return x
 
 
-def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
-    """Checks, then Conv2d on (N, C, H, W); 1-D convolutions run with a unit height."""
+def check_conv_args(op, spatial, input, weight, bias, groups):  # noqa: A002
+    """All argument checks of a convolution; returns the input with a batch axis."""
     x = _check_conv(op, input, weight, bias, groups, spatial)
     o, cg = weight.shape[:2]
     if x.shape[1] != cg * groups or o % groups:
@@ -255,6 +256,34 @@ def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups): 
                          f"channels divisible by {groups}")
     if bias is not None and bias.shape != (o,):
         raise ValueError(f"{op}: expected bias of shape ({o},), got {bias.shape}")
+    return x
+
+
+def string_padding(op, x, padding, kernel, stride, dilation, spatial):
+    """PyTorch's padding='valid' (none) and 'same' (output size = input size; stride 1): the
+    symmetric part of each axis's total d (k - 1) becomes conv padding, and an odd total's extra
+    zero is padded into x on the right, as PyTorch does. Returns (x, padding)."""
+    if padding == "valid":
+        return x, 0
+    if padding != "same":
+        raise ValueError(f"{op}: padding must be an int, a tuple of ints, 'valid' or 'same', got "
+                         f"{padding!r}")
+    if ntuple(op, "stride", stride, spatial, 1) != (1,) * spatial:
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions, got "
+                         f"stride {stride!r}")
+    totals = [d * (k - 1) for d, k in
+              zip(ntuple(op, "dilation", dilation, spatial, 1), kernel)]
+    extra = [t % 2 for t in totals]
+    if any(extra):
+        x = pad(x, tuple(v for e in reversed(extra) for v in (0, e)))
+    return x, tuple(t // 2 for t in totals)
+
+
+def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups):  # noqa: A002
+    """Checks, then Conv2d on (N, C, H, W); 1-D convolutions run with a unit height."""
+    x = check_conv_args(op, spatial, input, weight, bias, groups)
+    if isinstance(padding, str):
+        x, padding = string_padding(op, x, padding, weight.shape[2:], stride, dilation, spatial)
     geometry = _geometry(op, weight.shape[2:], stride, padding, dilation, spatial)
     conv_output_size(op, x.shape[2:], **geometry)
     if spatial == 1:

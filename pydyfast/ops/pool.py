@@ -10,12 +10,12 @@ h_scale[i] * w_scale[j], which covers count_include_pad both ways and PyTorch's 
 import numpy as np
 
 from ..autograd import Function
-from ..backend import dispatch
+from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .conv import ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d"]
+           "adaptive_avg_pool2d", "max_unpool1d", "max_unpool2d"]
 
 
 def pool_output_size(op, size, kernel, stride, padding, dilation, ceil_mode):
@@ -76,19 +76,34 @@ class MaxPool2d(Function):
     """y[n, c, i, j] = max over the (dilated, padded) window of x[n, c]; x (N, C, H, W)."""
 
     @staticmethod
-    def forward(ctx, x, *, kernel, stride, padding, dilation, out_size):
-        y, idx = dispatch(x, ref=_max_pool2d_ref, native="max_pool2d_fwd", kernel=kernel,
-                          stride=stride, padding=padding, dilation=dilation, out_size=out_size)
+    def forward(ctx, x, **geometry):
+        return MaxPool2d.values_and_indices(ctx, x, geometry)[0]
+
+    @staticmethod
+    def values_and_indices(ctx, x, geometry):
+        y, idx = dispatch(x, ref=_max_pool2d_ref, native="max_pool2d_fwd", **geometry)
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(idx)
             ctx.size = x.shape[2:]
-        return y
+        return y, idx
 
     @staticmethod
     def backward(ctx, gy):
         (idx,) = ctx.saved_tensors
         return dispatch(gy, idx, ref=_max_pool2d_bwd_ref, native="max_pool2d_bwd",
                         size=tuple(ctx.size))
+
+
+class MaxPool2dWithIndices(MaxPool2d):
+    """MaxPool2d that also returns the argmax (int64, flat h*W + w per plane) as an output."""
+
+    @staticmethod
+    def forward(ctx, x, **geometry):
+        return MaxPool2d.values_and_indices(ctx, x, geometry)
+
+    @staticmethod
+    def backward(ctx, gy, _gidx):
+        return MaxPool2d.backward(ctx, gy)
 
 
 def _window_matrix(xp, start, end, scale, size, dtype):
@@ -174,30 +189,100 @@ def _pool_geometry(op, spatial, kernel_size, stride, padding, dilation):
     return lift(kernel, 1), lift(stride, 1), lift(padding, 0), lift(dilation, 1)
 
 
-def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_mode):  # noqa: A002
+def _max_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_mode,  # noqa: A002
+              return_indices):
     x = _pool_input(op, input, spatial)
     kernel, stride, padding, dilation = _pool_geometry(op, spatial, kernel_size, stride,
                                                        padding, dilation)
     out_size = pool_output_size(op, x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
-    y = MaxPool2d.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
-                        out_size=out_size)
+    function = MaxPool2dWithIndices if return_indices else MaxPool2d
+    y = function.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                       out_size=out_size)
+    if return_indices:
+        return _pool_output(y[0], input, spatial), _pool_output(y[1], input, spatial)
     return _pool_output(y, input, spatial)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
-               ceil_mode=False):
+               ceil_mode=False, return_indices=False):
     """Max over (dilated) KH x KW windows, padding counting as -inf.
 
     input (N, C, H, W) or (C, H, W) -> (N, C, OH, OW), OH = (H + 2 padding - dilation (KH - 1)
-    - 1) / stride + 1 rounded down (up with ceil_mode); stride defaults to kernel_size.
+    - 1) / stride + 1 rounded down (up with ceil_mode); stride defaults to kernel_size. With
+    ``return_indices`` also the int64 argmax of each window, h * W + w in its input plane.
     """
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
-               ceil_mode=False):
-    """Max over (dilated) windows of K along L: (N, C, L) or (C, L) -> (N, C, OL)."""
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode)
+               ceil_mode=False, return_indices=False):
+    """Max over (dilated) windows of K along L: (N, C, L) or (C, L) -> (N, C, OL); with
+    ``return_indices`` also the int64 argmax positions along L."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+class MaxUnpool2d(Function):
+    """y (N, C, OH, OW) = 0 except y.plane[indices] = x: the scatter that inverts max pooling;
+    backward gathers the output gradient at the same indices."""
+
+    @staticmethod
+    def forward(ctx, x, *, flat, out_shape):
+        y = array_module(x).zeros(out_shape, dtype=x.dtype)
+        y.reshape(-1)[flat] = x.reshape(-1)
+        ctx.flat, ctx.in_shape = flat, x.shape
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        return gy.reshape(-1)[ctx.flat].reshape(ctx.in_shape)
+
+
+def _max_unpool(op, spatial, input, indices, kernel_size, stride, padding,  # noqa: A002
+                output_size):
+    x = _pool_input(op, input, spatial)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if idx.dtype.kind not in "iu" or tuple(idx.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: indices must be an integer tensor of the input's shape "
+                         f"{input.shape}, got {idx.dtype} {tuple(idx.shape)}")
+    kernel, stride, padding, _ = _pool_geometry(op, spatial, kernel_size, stride, padding, 1)
+    default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in
+                    zip(x.shape[2:], stride, padding, kernel))[2 - spatial:]
+    size = default if output_size is None else tuple(output_size)[-spatial:]
+    if len(size) != spatial or min(size) < 1:
+        raise ValueError(f"{op}: output_size {output_size!r} must give {spatial} positive sizes")
+    # PyTorch's bound: only sizes the pooling could have come from (within a stride)
+    for n, d, s in zip(size, default, stride[2 - spatial:]):
+        if not d - s < n < d + s:
+            raise ValueError(f"{op}: output_size {output_size!r} must lie strictly between "
+                             f"{d - s} and {d + s} along each axis (default {default})")
+    plane = int(np.prod(size))
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
+        raise ValueError(f"{op}: indices must lie in [0, {plane}) for output size {size}, got "
+                         f"[{int(idx.min())}, {int(idx.max())}]")
+    xp = array_module(x.data)
+    rows = xp.arange(x.shape[0] * x.shape[1]).reshape(x.shape[:2] + (1, 1)) * plane
+    flat = (rows + xp.asarray(idx).reshape(x.shape)).reshape(-1)
+    out_shape = x.shape[:2] + (1,) * (2 - spatial) + size
+    return _pool_output(MaxUnpool2d.apply(x, flat=flat, out_shape=out_shape), input, spatial)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None):
+    """The partial inverse of ``max_pool2d``: input (N, C, H, W) or (C, H, W) and the pool's
+    indices -> (N, C, OH, OW), zero except at the indices; OH = (H - 1) stride - 2 padding + KH
+    unless output_size is given."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding,
+                       output_size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None):
+    """The partial inverse of ``max_pool1d``: (N, C, L) or (C, L) -> (N, C, OL),
+    OL = (L - 1) stride - 2 padding + K unless output_size is given."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding,
+                       output_size)
 
 
 def _avg_pool(op, spatial, input, kernel_size, stride, padding, ceil_mode,  # noqa: A002

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from pydyfast import backend, cuda_kernels
-from pydyfast.cuda_launch import (attention, find, gather, im2col, norm, pool, rnn, scan,
-                                  softmax, sort, special)
+from pydyfast.cuda_launch import (attention, find, gather, im2col, norm, pool, resample, rnn,
+                                  scan, softmax, sort, special)
 from pydyfast.ops.pool import _adaptive_windows, _avg_windows
 
 nvrtc = pytest.importorskip("cuda.bindings.nvrtc", reason="needs the cudacheck extra "
@@ -149,6 +149,9 @@ def _cases(dt, rng):
         (rnn.gru_gates_bwd, (r(4, 20), r(4, 5), r(4, 5)), [(4, 15), (4, 15), (4, 5)]),
         (rnn.lstm_gates_fwd, (r(4, 20), r(4, 20), r(4, 5)), [(4, 5), (4, 5), (4, 25)]),
         (rnn.lstm_gates_bwd, (r(4, 25), r(4, 5), r(4, 5), r(4, 5)), [(4, 20), (4, 5)]),
+        (resample.resample_fwd, (r(6, 5, 4), np.array([[0, 4, 2]]), r(1, 3)), [(6, 3, 4)]),
+        (resample.resample_bwd, (r(6, 3, 1), np.array([[0, 1, 1], [1, 2, 3]]), r(2, 3), 5),
+         [(6, 5, 1)]),
         (attention.rotary, (r(2, 3, 12, 16), cos, sin, True, False), [(2, 3, 12, 16)]),
         (attention.rotary, (r(6, 12, 16), cos, sin, False, True), [(6, 12, 16)]),
         (attention.attention_softmax_fwd, (r(2, 7, 9), 0.25, 7), [(2, 7, 9)]),

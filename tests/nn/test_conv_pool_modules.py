@@ -63,8 +63,11 @@ def test_conv_bad_arguments():
         nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="Conv2d: padding='same' needs stride 1"):
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
-    with pytest.raises(ValueError, match="Conv1d: only padding_mode='zeros' is supported"):
-        nn.Conv1d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="Conv1d: padding_mode must be one of"):
+        nn.Conv1d(3, 4, 3, padding_mode="mirror")
+    with pytest.raises(ValueError,
+                       match=r"ConvTranspose2d: padding_mode must be one of \('zeros',\)"):
+        nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="conv2d"):
         nn.Conv2d(3, 4, 3)(pdf.zeros(1, 2, 5, 5))
 

@@ -18,3 +18,15 @@ from .rnn import *  # noqa: F401,F403
 from .sparse import Embedding  # noqa: F401
 from .transformer import (MultiheadAttention, TransformerEncoder,  # noqa: F401
                           TransformerEncoderLayer)
+# issue 19's layers
+from .activation import (CELU, GLU, SELU, Hardsigmoid, Hardswish, LogSigmoid,  # noqa: F401,E402
+                         Mish, ReLU6, Softmin)
+from .conv import Conv3d  # noqa: F401,E402
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401,E402
+from .dropout import Dropout1d, Dropout2d, Dropout3d  # noqa: F401,E402
+from .loss import (CosineEmbeddingLoss, GaussianNLLLoss, HuberLoss,  # noqa: F401,E402
+                   MarginRankingLoss, PoissonNLLLoss, TripletMarginLoss)
+from .padding import *  # noqa: F401,F403,E402
+from .pooling import MaxUnpool1d, MaxUnpool2d  # noqa: F401,E402
+from .upsampling import (Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample,  # noqa: F401,E402
+                         UpsamplingBilinear2d, UpsamplingNearest2d)

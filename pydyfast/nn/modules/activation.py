@@ -53,3 +53,15 @@ Softmax = _activation("Softmax", lambda x, dim: F.softmax(x, dim=-1 if dim is No
 LogSoftmax = _activation("LogSoftmax",
                          lambda x, dim: F.log_softmax(x, dim=-1 if dim is None else dim),
                          "x - logsumexp(x) along dim (the last axis when None).", dim=None)
+ReLU6 = _activation("ReLU6", lambda x: F.relu6(x), "min(max(x, 0), 6), elementwise.")
+Hardsigmoid = _activation("Hardsigmoid", lambda x: F.hardsigmoid(x), "relu6(x + 3) / 6.")
+Hardswish = _activation("Hardswish", lambda x: F.hardswish(x), "x relu6(x + 3) / 6.")
+Mish = _activation("Mish", lambda x: F.mish(x), "x tanh(softplus(x)).")
+SELU = _activation("SELU", lambda x: F.selu(x), "scale * elu(x, alpha), SELU's constants.")
+CELU = _activation("CELU", lambda x, **o: F.celu(x, **o),
+                   "x if x > 0 else alpha (e^(x/alpha) - 1).", alpha=1.0)
+GLU = _activation("GLU", lambda x, **o: F.glu(x, **o), "a sigmoid(b) for the halves a, b of dim.",
+                  dim=-1)
+LogSigmoid = _activation("LogSigmoid", lambda x: F.logsigmoid(x), "log(sigmoid(x)), stable.")
+Softmin = _activation("Softmin", lambda x, **o: F.softmin(x, **o),
+                      "softmax(-x) along dim (PyTorch's implicit axis when None).", dim=None)

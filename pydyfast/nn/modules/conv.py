@@ -1,10 +1,13 @@
-"""Conv1d, Conv2d and ConvTranspose2d layers (PyTorch's weight layouts, bias (C_out,), init)."""
+"""Conv1d, Conv2d, Conv3d and ConvTranspose2d layers (PyTorch's weight layouts, bias (C_out,),
+init, padding='same'/'valid' and padding_mode)."""
 import math
 
 from ...ops.conv import ntuple
 from .. import functional as F
 from ._params import factory_kwargs, fan_in_bias, kaiming_weight
 from .module import Module
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 class _ConvNd(Module):
@@ -23,9 +26,11 @@ class _ConvNd(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
                              f"({out_channels}) must be divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got "
+        if padding_mode not in _PADDING_MODES or (self.transposed and padding_mode != "zeros"):
+            raise ValueError(f"{name}: padding_mode must be one of "
+                             f"{_PADDING_MODES if not self.transposed else ('zeros',)}, got "
                              f"{padding_mode!r}")
+        self.padding_mode = padding_mode
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = ntuple(name, "kernel_size", kernel_size, n, 1)
         self.stride = ntuple(name, "stride", stride, n, 1)
@@ -39,17 +44,31 @@ class _ConvNd(Module):
                                 if bias else None)
 
     def _resolve_padding(self, name, padding):
-        """Padding as a tuple; 'valid' is 0 and 'same' keeps the size (stride 1, odd span)."""
-        if padding == "valid":
-            return (0,) * self.spatial
-        if padding == "same":
-            spans = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            if self.transposed or any(s != 1 for s in self.stride) or any(s % 2 for s in spans):
-                raise ValueError(f"{name}: padding='same' needs stride 1 and an even "
-                                 f"dilation * (kernel_size - 1), got stride {self.stride}, "
-                                 f"kernel_size {self.kernel_size}, dilation {self.dilation}")
-            return tuple(s // 2 for s in spans)
+        """Padding as a tuple of ints, or PyTorch's 'valid' / 'same' kept as the string (the
+        functional resolves them; 'same' with an even span pads one more zero on the right)."""
+        if padding in ("valid", "same"):
+            if self.transposed or (padding == "same" and any(s != 1 for s in self.stride)):
+                raise ValueError(f"{name}: padding={padding!r} needs stride 1 and a "
+                                 f"non-transposed convolution, got stride {self.stride}")
+            return padding
         return ntuple(name, "padding", padding, self.spatial, 0)
+
+    def _conv_input(self, input):  # noqa: A002
+        """(input, padding for the functional): with a padding_mode other than zeros the input
+        is padded here (reflect/replicate/circular) and the convolution pads nothing."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(0, 0) if self.padding == "valid" else (p, p) for p in self.padding]
+        flat = tuple(v for pair in reversed(pairs) for v in pair)
+        return (F.pad(input, flat, mode=self.padding_mode) if any(flat) else input), 0
+
+    def _forward(self, conv, input):  # noqa: A002
+        x, padding = self._conv_input(input)
+        return conv(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -58,6 +77,8 @@ class _ConvNd(Module):
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s + ("" if self.bias is not None else ", bias=False")
 
 
@@ -67,8 +88,7 @@ class Conv1d(_ConvNd):
     spatial = 1
 
     def forward(self, input):  # noqa: A002
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        return self._forward(F.conv1d, input)
 
 
 class Conv2d(_ConvNd):
@@ -76,8 +96,17 @@ class Conv2d(_ConvNd):
     weight (C_out, C_in/groups, KH, KW)."""
 
     def forward(self, input):  # noqa: A002
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        return self._forward(F.conv2d, input)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution: (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out),
+    weight (C_out, C_in/groups, KD, KH, KW)."""
+
+    spatial = 3
+
+    def forward(self, input):  # noqa: A002
+        return self._forward(F.conv3d, input)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d (no parameters)."""
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, MaxUnpool1d/2d (no
+parameters)."""
 from .. import functional as F
 from .module import Module
 
@@ -35,7 +36,7 @@ class _Pool(Module):
 
 
 _MAX = (("kernel_size", None), ("stride", None), ("padding", 0), ("dilation", 1),
-        ("ceil_mode", False))
+        ("return_indices", False), ("ceil_mode", False))
 _AVG = (("kernel_size", None), ("stride", None), ("padding", 0), ("ceil_mode", False),
         ("count_include_pad", True))
 
@@ -68,3 +69,24 @@ class AdaptiveAvgPool1d(_Pool):
 class AdaptiveAvgPool2d(_Pool):
     """Mean over adaptive bins: (N, C, H, W) -> (N, C, *output_size)."""
     options, function = (("output_size", None),), staticmethod(F.adaptive_avg_pool2d)
+
+
+class _MaxUnpool(_Pool):
+    """The partial inverse of max pooling; forward takes the pool's indices and optionally the
+    output size."""
+
+    options = (("kernel_size", None), ("stride", None), ("padding", 0))
+
+    def forward(self, input, indices, output_size=None):  # noqa: A002
+        return type(self).function(input, indices, self.kernel_size, self.stride, self.padding,
+                                   output_size)
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """(N, C, L) and MaxPool1d's indices -> (N, C, (L - 1) stride - 2 padding + K)."""
+    function = staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """(N, C, H, W) and MaxPool2d's indices -> (N, C, (H - 1) stride - 2 padding + KH, ...)."""
+    function = staticmethod(F.max_unpool2d)
