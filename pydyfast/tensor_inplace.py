@@ -15,27 +15,12 @@ Each update bumps the tensor's version counter, which its views share.
 """
 import numpy as np
 
-from .autograd import Function, no_grad
+from .autograd import no_grad
 from .backend import array_module
 from .ops import elementwise as E, gather as G, pointwise as P
 from .ops import index as I
 from .random import numpy_generator
 from .tensor import Tensor
-
-
-class Overwrite(Function):
-    """``value`` broadcast to ``x``'s shape and cast to its dtype: the new contents of a
-    ``fill_``/``copy_``. x's old values do not matter, so its gradient is zero."""
-
-    @staticmethod
-    def forward(ctx, x, value):
-        xp = array_module(x)
-        return xp.broadcast_to(value.astype(x.dtype, copy=False), x.shape).copy()
-
-    @staticmethod
-    def backward(ctx, gy):
-        gx = array_module(gy).zeros_like(gy) if ctx.needs_input_grad[0] else None
-        return gx, gy  # the engine sums gy back to value's shape and dtype
 
 
 def _update(self, op, compute, value_requires=False):
@@ -83,7 +68,7 @@ def _fill(self, value, op):
     if value.ndim != 0:
         raise RuntimeError(f"{op}: only a 0-d value tensor is supported, got shape "
                            f"{value.shape}")
-    return _update(self, op, lambda t: Overwrite.apply(t, value), value.requires_grad)
+    return _update(self, op, lambda t: I.Overwrite.apply(t, value), value.requires_grad)
 
 
 def fill_(self, value):
@@ -104,7 +89,7 @@ def copy_(self, src, non_blocking=False):
         raise RuntimeError(f"copy_: src of shape {src.shape} does not broadcast to the "
                            f"tensor's shape {self.shape}")
     src = _as_tensor_on(self, src, "copy_")
-    return _update(self, "copy_", lambda t: Overwrite.apply(t, src), src.requires_grad)
+    return _update(self, "copy_", lambda t: I.Overwrite.apply(t, src), src.requires_grad)
 
 
 def _broadcasts_to(shape, target):
@@ -120,7 +105,7 @@ def _random_fill(op, draw):
             raise TypeError(f"{op}: expected a floating tensor, got dtype {self.dtype}")
         values = draw(numpy_generator(generator, op), self.shape, *args)
         value = _as_tensor_on(self, Tensor._wrap(values.astype(self.dtype)), op)
-        return _update(self, op, lambda t: Overwrite.apply(t, value))
+        return _update(self, op, lambda t: I.Overwrite.apply(t, value))
     method.__name__ = op
     return method
 
@@ -233,7 +218,6 @@ def _describe(x):
     return type(x).__name__
 
 
-_METHODS = (fill_, zero_, copy_, uniform_, normal_, add_, sub_, mul_, div_, clamp_,
-            masked_fill_, index_fill_, scatter_)
-for _method in _METHODS:
-    setattr(Tensor, _method.__name__, _method)
+# bound as Tensor methods in tensor_methods.py
+METHODS = (fill_, zero_, copy_, uniform_, normal_, add_, sub_, mul_, div_, clamp_, masked_fill_,
+           index_fill_, scatter_)

@@ -133,7 +133,10 @@ Tensor.__array_ufunc__ = _array_ufunc
 
 
 # torch's plumbing (view/view(dtype), clone, contiguous, new_*, ...) and in-place `_` methods
-from . import tensor_inplace, tensor_plumbing  # noqa: E402,F401
+from . import tensor_inplace, tensor_plumbing  # noqa: E402
+
+for _method in tensor_plumbing.METHODS + tensor_inplace.METHODS:
+    setattr(Tensor, _method.__name__, _method)
 
 # PyDyNet's array attributes (torch has neither name): the array module of the tensor's device
 # (numpy or cupy) and the byte strides of its array.

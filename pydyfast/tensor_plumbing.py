@@ -181,8 +181,7 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     return Tensor(data, requires_grad=requires_grad, **kwargs)
 
 
-_METHODS = (clone, is_contiguous, contiguous, t, view_as, reshape_as, expand_as, type_as, view,
-            new_zeros, new_ones, new_empty, new_full, new_tensor, random.multinomial,
-            random.bernoulli)
-for _method in _METHODS:
-    setattr(Tensor, _method.__name__, _method)
+# bound as Tensor methods in tensor_methods.py
+METHODS = (clone, is_contiguous, contiguous, t, view_as, reshape_as, expand_as, type_as, view,
+           new_zeros, new_ones, new_empty, new_full, new_tensor, random.multinomial,
+           random.bernoulli)

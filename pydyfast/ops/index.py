@@ -326,3 +326,18 @@ class TakeView(Function):
         g = array_module(gy).zeros(ctx.shape, gy.dtype)
         ctx.region.take(g)[...] = gy
         return g
+
+
+class Overwrite(Function):
+    """``value`` broadcast to ``x``'s shape and cast to its dtype: the new contents of a
+    ``fill_``/``copy_``. x's old values do not matter, so its gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        xp = array_module(x)
+        return xp.broadcast_to(value.astype(x.dtype, copy=False), x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, gy):
+        gx = array_module(gy).zeros_like(gy) if ctx.needs_input_grad[0] else None
+        return gx, gy  # the engine sums gy back to value's shape and dtype

@@ -9,7 +9,7 @@ from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
 from .pointwise import PiecewiseConstant
-from .reduce import _as_array, expand_reduced, reduction_axes, resolve_axes
+from .reduce import _as_array, expand_reduced, reduction_axes
 from .scan import one_axis
 
 __all__ = ["prod", "norm", "all", "any"]

@@ -6,10 +6,11 @@ launchers' results are compared on the host.
 import numpy as np
 import pytest
 from oracle import torch  # skips this module when PyTorch is missing
-import torch.nn.functional as TF
 
 from pydyfast.cuda_launch import attention, im2col, norm, pool, rnn, softmax
 from pydyfast.ops.pool import _adaptive_windows, _avg_windows
+
+TF = torch.nn.functional
 
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 

@@ -4,11 +4,13 @@ import sys
 
 import numpy as np
 import pytest
-import torch.utils.data as tud
+from oracle import torch  # skips this module when PyTorch is missing
 
 import pydyfast as pdf
 import pydyfast.distributed as dist
 from pydyfast.data import DataLoader, DistributedSampler, TensorDataset
+
+tud = torch.utils.data
 
 
 def test_without_mpi4py_import_is_silent_and_not_available():

@@ -3,7 +3,6 @@ values, input and target gradients, stability at logits of +-1e4, and bad argume
 import numpy as np
 import pytest
 from oracle import torch  # skips this module when PyTorch is missing
-import torch.nn.functional as TF
 
 import pydyfast as pdf
 from pydyfast import nn
@@ -12,6 +11,8 @@ from pydyfast.testing import gradcheck
 
 from nn.layer_oracle import compare_module
 from oracle import compare_with_torch
+
+TF = torch.nn.functional
 
 REDUCTIONS = ["none", "mean", "sum"]
 SHAPES = [(4, 3), (1,), (2, 3, 5)]

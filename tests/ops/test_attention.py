@@ -3,7 +3,6 @@ and the NumPy references."""
 import numpy as np
 import pytest
 from oracle import torch  # skips this module when PyTorch is missing
-import torch.nn.functional as TF
 
 import pydyfast as pdf
 import pydyfast.functional as F
@@ -11,6 +10,8 @@ from pydyfast.testing import gradcheck
 
 from conftest import tolerances
 from oracle import compare_with_torch
+
+TF = torch.nn.functional
 
 
 # ----------------------------------------------------------------------------- rotary

@@ -3,7 +3,6 @@ NumPy references, on both kernel paths and both dtypes."""
 import numpy as np
 import pytest
 from oracle import torch  # noqa: F401  (skips this module when PyTorch is missing)
-import torch.nn.functional as TF
 
 import pydyfast as pdf
 import pydyfast.functional as F
@@ -11,6 +10,8 @@ from pydyfast import backend
 from pydyfast.ops import pool
 from pydyfast.testing import gradcheck
 from oracle import compare_with_torch
+
+TF = torch.nn.functional
 
 MAX2D = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
          dict(kernel_size=(3, 2), stride=(2, 3), padding=1, dilation=2, ceil_mode=True),

@@ -2,12 +2,13 @@
 kernel paths, forward and backward in both dtypes; bad arguments."""
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as TF
+from oracle import torch  # skips this module when PyTorch is missing
 
 import pydyfast as pdf
 import pydyfast.nn.functional as F
 from oracle import compare_with_torch
+
+TF = torch.nn.functional
 
 POOLS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
          dict(kernel_size=(3, 2), stride=(2, 1), dilation=(1, 2), ceil_mode=True)]

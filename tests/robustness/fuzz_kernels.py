@@ -42,6 +42,8 @@ SIGNATURES = {
     "avg_pool2d_bwd": ["arr:4", "pair", "idx", "idx", "scale", "idx", "idx", "scale"],
     "softmax_fwd": ["arr"],
     "erf_fwd": ["arr"],
+    "resample_fwd": ["arr:3", "idx:2", "arr:2"],
+    "resample_bwd": ["arr:3", "idx:2", "arr:2", "int"],
     "gather_fwd": ["arr:2", "idx:2"],
     "scatter_add_fwd": ["arr:2", "idx:2", "arr:2"],
     "index_add_fwd": ["arr:2", "idx:1", "arr:2", "float"],

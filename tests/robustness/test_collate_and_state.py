@@ -2,12 +2,13 @@
 copies nothing on error; Optimizer.load_state_dict validates at load, naming the parameter."""
 import numpy as np
 import pytest
-import torch
-from torch.utils.data import default_collate as torch_collate
+from oracle import torch  # skips this module when PyTorch is missing
 
 import pydyfast as pdf
 from pydyfast import nn, optim
 from pydyfast.data import default_collate
+
+torch_collate = torch.utils.data.default_collate
 
 BATCHES = [
     [0, 1.5], [1.5, 0], [True, 2], [2, True], [True, False], [1, 2], [1.0, 2.0],

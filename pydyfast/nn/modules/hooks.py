@@ -10,8 +10,8 @@ grad_output)`` runs and may replace ``grad_input``. The handles are the engine's
 """
 import itertools
 
-from ...autograd import Function
 from ...backend import array_module, engine as _engine
+from ...ops.passthrough import Passthrough
 from ...tensor import Tensor
 
 _keys = itertools.count(1)
@@ -91,7 +91,8 @@ class _BackwardHooks:
                                 if i not in positions]
         self.input_positions = positions
         wrapped = list(args)
-        tracked = _HookedInputs.apply(*[args[i] for i in positions], hooks=self)
+        tracked = Passthrough.apply(*[args[i] for i in positions],
+                                    on_backward=self.received_input_grads)
         for i, t in zip(positions, tracked):
             wrapped[i] = t
         return tuple(wrapped)
@@ -106,7 +107,8 @@ class _BackwardHooks:
             return output
         self.output_positions, self.n_outputs = positions, len(values)
         wrapped = list(values)
-        tracked = _HookedOutputs.apply(*[values[i] for i in positions], hooks=self)
+        tracked = Passthrough.apply(*[values[i] for i in positions],
+                                    on_backward=self.received_output_grads)
         for i, t in zip(positions, tracked):
             wrapped[i] = t
         return wrapped[0] if single else tuple(wrapped)
@@ -119,6 +121,14 @@ class _BackwardHooks:
         if not self.input_positions:
             self.run((None,) * self.n_inputs)
         return _arrays(self.module, self.grad_output, self.output_positions)
+
+    def received_input_grads(self, grads):
+        """Run the backward hooks on ``grad_input`` (zeros for Tensor inputs that do not
+        require grad, as torch); returns the arrays to pass on."""
+        grad_input = list(_spread(grads, self.input_positions, self.n_inputs))
+        for i, t in self.constant_inputs:
+            grad_input[i] = Tensor._wrap(array_module(t.data).zeros_like(t.data))
+        return _arrays(self.module, self.run(tuple(grad_input)), self.input_positions)
 
     def run(self, grad_input):
         """Call every backward hook; each may return a replacement for ``grad_input``."""
@@ -159,33 +169,3 @@ def _spread(grads, positions, n):
     for i, g in zip(positions, grads):
         out[i] = Tensor._wrap(g)
     return tuple(out)
-
-
-class _HookedOutputs(Function):
-    """Identity on a module's outputs; its backward sees ``grad_output``."""
-
-    @staticmethod
-    def forward(ctx, *outputs, hooks):
-        ctx.module_hooks = hooks  # not ctx.hooks: that slot holds the engine's tensor hooks
-        return outputs
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return ctx.module_hooks.received_output_grads(grads)
-
-
-class _HookedInputs(Function):
-    """Identity on a module's Tensor inputs; its backward runs the hooks on ``grad_input``."""
-
-    @staticmethod
-    def forward(ctx, *inputs, hooks):
-        ctx.module_hooks = hooks
-        return inputs
-
-    @staticmethod
-    def backward(ctx, *grads):
-        hooks = ctx.module_hooks
-        grad_input = list(_spread(grads, hooks.input_positions, hooks.n_inputs))
-        for i, t in hooks.constant_inputs:
-            grad_input[i] = Tensor._wrap(array_module(t.data).zeros_like(t.data))
-        return _arrays(hooks.module, hooks.run(tuple(grad_input)), hooks.input_positions)

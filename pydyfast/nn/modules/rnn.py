@@ -2,7 +2,6 @@
 with PyTorch's parameter names, shapes, initialisation and return values, so state dicts load."""
 import math
 
-import numpy as np
 
 from ...backend import array_module
 from ...creation import generator
