@@ -9,7 +9,7 @@ from ..autograd import Function
 from ..backend import array_module
 from ..tensor import Tensor
 from .pointwise import PiecewiseConstant
-from .reduce import _as_array, expand_reduced, reduction_axes
+from .reduce import _as_array, drop_reduced, expand_reduced, reduction_axes
 from .scan import one_axis
 
 __all__ = ["prod", "norm", "all", "any"]
@@ -97,9 +97,7 @@ class PNorm(Function):
             y = (a ** x.dtype.type(p)).sum(axis=axes, keepdims=True) ** x.dtype.type(1 / p)
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdims, ctx.p = axes, keepdims, p
-        out = y if keepdims else y.reshape([s for i, s in enumerate(y.shape)
-                                            if axes is not None and i not in axes])
-        return _as_array(xp, out)
+        return drop_reduced(xp, y, axes, keepdims)
 
     @staticmethod
     def backward(ctx, gy):

@@ -52,6 +52,14 @@ def expand_reduced(gy, shape, axes, keepdims):
     return array_module(gy).broadcast_to(gy, shape)
 
 
+def drop_reduced(xp, y, axes, keepdims):
+    """A reduction's result computed with keepdims=True, without the reduced axes unless
+    ``keepdims`` (axes None: every axis)."""
+    out = y if keepdims else y.reshape([s for i, s in enumerate(y.shape)
+                                        if axes is not None and i not in axes])
+    return _as_array(xp, out)
+
+
 def _count(shape, axes):
     return int(np.prod([shape[a] for a in axes] if axes is not None else shape, dtype=np.int64))
 
@@ -88,9 +96,7 @@ class Extreme(Function):
         y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdims = axes, keepdims
-        out = y if keepdims else y.reshape([s for i, s in enumerate(y.shape)
-                                            if axes is not None and i not in axes])
-        return _as_array(xp, out)
+        return drop_reduced(xp, y, axes, keepdims)
 
     @staticmethod
     def backward(ctx, gy):
@@ -134,9 +140,7 @@ class LogSumExp(Function):
             y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdims = axes, keepdims
-        out = y if keepdims else y.reshape([s for i, s in enumerate(y.shape)
-                                            if axes is not None and i not in axes])
-        return _as_array(xp, out)
+        return drop_reduced(xp, y, axes, keepdims)
 
     @staticmethod
     def backward(ctx, gy):
