@@ -8,12 +8,20 @@ an ImportError naming the changed files: an edit that a rebuild has not picked u
 the old code silently. The editable install with ``-Ceditable.rebuild=true`` (README, set-up)
 rebuilds on import, so in development the hashes always match.
 
+Run from the root of a checkout after a plain ``pip install .``, the source folder ``pydyfast/``
+shadows the installed package and holds no compiled modules; they are then loaded from the
+installed copy further down ``sys.path``, under the same hash check, so that the checkout runs
+compiled code when the installed build matches its sources and refuses it when it does not.
+
 A module that is missing or fails to load falls back to the pure-Python/NumPy path, unless
 ``PYDYFAST_REQUIRE_NATIVE=1`` (CI) makes that an error too.
 """
 import hashlib
 import importlib
+import importlib.machinery
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 REQUIRE_NATIVE = os.environ.get("PYDYFAST_REQUIRE_NATIVE", "") not in ("", "0")
@@ -48,11 +56,39 @@ def check_built_from_sources(module, sources):
                       f"-Ceditable.rebuild=true) rebuilds on import, `pip install .` otherwise.")
 
 
+def _installed_copy(name):
+    """The file of ``pydyfast.<name>`` in an installed pydyfast elsewhere on ``sys.path``
+    (one that this source folder shadows), or None."""
+    for entry in sys.path:
+        folder = Path(entry or ".").resolve() / "pydyfast"
+        if folder == _PACKAGE or not folder.is_dir():
+            continue
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            if (folder / (name + suffix)).is_file():
+                return folder / (name + suffix)
+    return None
+
+
+def _import(name):
+    """``pydyfast.<name>`` from this package, else from a shadowed installed copy."""
+    try:
+        return importlib.import_module(f"pydyfast.{name}")
+    except ImportError:
+        path = _installed_copy(name)
+        if path is None:
+            raise
+    spec = importlib.util.spec_from_file_location(f"pydyfast.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module
+    return module
+
+
 def load(name):
     """(module, None), or (None, why) when ``pydyfast.<name>`` is not built or fails to load.
     A stale module raises (see the module docstring)."""
     try:
-        module = importlib.import_module(f"pydyfast.{name}")
+        module = _import(name)
     except ImportError as exc:  # a build without a compiler: fall back to the references
         if REQUIRE_NATIVE:
             raise ImportError(f"pydyfast: the compiled module pydyfast.{name} did not load "

@@ -81,3 +81,31 @@ def test_a_module_built_from_other_sources_is_an_import_error(package_copy, edit
     assert stale.returncode != 0, f"a stale build loaded: {stale.stdout}"
     assert "ImportError" in stale.stderr and str(root / edited) in stale.stderr \
         and "stale" in stale.stderr, stale.stderr[-3000:]
+
+
+@pytest.fixture
+def checkout_over_installed(package_copy):
+    """A checkout whose pydyfast/ holds no compiled modules (run from its root after a plain
+    `pip install .`) and, further down the path, an installed copy that has them."""
+    root, env = package_copy
+    installed = root / "site" / "pydyfast"
+    installed.mkdir(parents=True)
+    for built in [*root.glob("pydyfast/_C*.so"), *root.glob("pydyfast/_engine*.so")]:
+        shutil.move(str(built), installed / built.name)
+    env = dict(env, PYTHONPATH=os.pathsep.join([str(root), str(root / "site"),
+                                                 env["PYTHONPATH"].split(os.pathsep)[-1]]))
+    return root, installed, env
+
+
+def test_a_checkout_uses_the_shadowed_installed_build_when_it_matches(checkout_over_installed):
+    root, installed, env = checkout_over_installed
+    ran = _run(IMPORT + "; print(pydyfast.__file__)", env, flags=("-S",), cwd=root)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    engine, compiled, package = ran.stdout.split()[-3:]
+    assert package == str(root / "pydyfast" / "__init__.py")  # the checkout's Python code
+    assert engine.startswith(str(installed)) and compiled.startswith(str(installed))
+    with open(root / "csrc" / "norm.cpp", "a") as f:  # the checkout moved on: refused, named
+        f.write("\n// edited\n")
+    stale = _run(IMPORT, env, flags=("-S",), cwd=root)
+    assert stale.returncode != 0 and str(root / "csrc" / "norm.cpp") in stale.stderr \
+        and "stale" in stale.stderr, stale.stderr[-3000:]
