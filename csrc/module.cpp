@@ -15,6 +15,7 @@ void init_special(py::module_& m);
 void init_scan(py::module_& m);
 void init_gather(py::module_& m);
 void init_sort(py::module_& m);
+void init_gemm(py::module_& m);
 }  // namespace pydyfast
 
 PYBIND11_MODULE(_C, m) {
@@ -55,4 +56,5 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_scan(m);
   pydyfast::init_gather(m);
   pydyfast::init_sort(m);
+  pydyfast::init_gemm(m);
 }

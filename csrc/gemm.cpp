@@ -1,0 +1,223 @@
+// GEMM for the C++ kernels and for pydyfast's matrix products (see gemm.h for why pydyfast has its
+// own): a blocked kernel compiled for AVX-512, AVX2+FMA and baseline x86-64 (or the host's
+// default elsewhere), the widest the CPU runs picked once at load time.
+#include "gemm.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+
+#include <pybind11/stl.h>
+
+#include "common.h"
+
+namespace pydyfast {
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define PYDYFAST_GEMM_X86 1
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx2,fma")
+namespace gemm_avx512 {
+constexpr int kVecBytes = 64, kRowsF32 = 14, kRowsF64 = 14;  // 28 of 32 zmm accumulate
+#include "gemm_isa.h"
+}  // namespace gemm_avx512
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace gemm_avx2 {
+constexpr int kVecBytes = 32, kRowsF32 = 6, kRowsF64 = 6;  // 12 of 16 ymm accumulate
+#include "gemm_isa.h"
+}  // namespace gemm_avx2
+#pragma GCC pop_options
+#endif
+
+namespace gemm_base {
+constexpr int kVecBytes = 16, kRowsF32 = 4, kRowsF64 = 4;  // 8 of 16 xmm accumulate
+#include "gemm_isa.h"
+}  // namespace gemm_base
+
+namespace {
+
+struct FreeAligned {
+  void operator()(void* p) const { std::free(p); }
+};
+
+template <typename T>
+std::unique_ptr<T[], FreeAligned> aligned_buffer(std::int64_t count) {
+  const std::size_t bytes = ((std::size_t(count) * sizeof(T) + 63) / 64) * 64;
+  T* p = static_cast<T*>(std::aligned_alloc(64, bytes ? bytes : 64));
+  if (!p) throw std::bad_alloc();
+  return std::unique_ptr<T[], FreeAligned>(p);
+}
+
+// The packing buffers one instruction set's kernel needs for a product of this size.
+template <typename T, typename S>
+void run_blocked(void (*kernel)(bool, bool, std::int64_t, std::int64_t, std::int64_t, T,
+                                const T*, std::int64_t, const T*, std::int64_t, T, T*,
+                                std::int64_t, const T*, const T*, bool, T*, T*),
+                 bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+                 const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
+                 std::int64_t ldc, const GemmEpilogue<T>& e) {
+  const std::int64_t kc = K < S::KC ? K : S::KC;
+  const std::int64_t mc = M < S::MC ? M : S::MC, nc = N < S::NC ? N : S::NC;
+  auto packed_a = aligned_buffer<T>(kc * ((mc + S::MR - 1) / S::MR) * S::MR);
+  auto packed_b = aligned_buffer<T>(kc * ((nc + S::NR - 1) / S::NR) * S::NR);
+  kernel(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, e.bias_row, e.bias_col, e.relu,
+         packed_a.get(), packed_b.get());
+}
+
+enum class Isa { base, avx2, avx512 };
+
+Isa detect_isa() {
+#ifdef PYDYFAST_GEMM_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    return Isa::avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::avx2;
+#endif
+  return Isa::base;
+}
+
+const Isa kIsa = detect_isa();
+
+// C = beta * C + epilogue: the whole product when K is 0.
+template <typename T>
+void scale_only(std::int64_t M, std::int64_t N, T beta, T* C, std::int64_t ldc,
+                const GemmEpilogue<T>& e) {
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t j = 0; j < N; ++j) {
+      T v = (beta == T(0) ? T(0) : beta * C[i * ldc + j]) + (e.bias_row ? e.bias_row[i] : T(0)) +
+            (e.bias_col ? e.bias_col[j] : T(0));
+      C[i * ldc + j] = e.relu && !(v > T(0)) ? T(0) : v;
+    }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm_serial(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
+                 const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
+                 std::int64_t ldc, const GemmEpilogue<T>& e) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return scale_only(M, N, beta, C, ldc, e);
+  switch (kIsa) {
+#ifdef PYDYFAST_GEMM_X86
+    case Isa::avx512:
+      return run_blocked<T, gemm_avx512::Tile<T>>(gemm_avx512::gemm_blocked<T>, ta, tb, M, N, K,
+                                                   alpha, A, lda, B, ldb, beta, C, ldc, e);
+    case Isa::avx2:
+      return run_blocked<T, gemm_avx2::Tile<T>>(gemm_avx2::gemm_blocked<T>, ta, tb, M, N, K,
+                                                 alpha, A, lda, B, ldb, beta, C, ldc, e);
+#endif
+    default:
+      return run_blocked<T, gemm_base::Tile<T>>(gemm_base::gemm_blocked<T>, ta, tb, M, N, K,
+                                                 alpha, A, lda, B, ldb, beta, C, ldc, e);
+  }
+}
+
+template <typename T>
+void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
+          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc,
+          const GemmEpilogue<T>& e) {
+#ifdef PYDYFAST_HAVE_OPENMP
+  // Below about 2 MFLOP the region's start-up costs more than the second core saves.
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (threads > 1 && M * N * K >= (std::int64_t(1) << 20) && (M >= 32 || N >= 64)) {
+    const bool split_rows = M >= N;
+    const std::int64_t extent = split_rows ? M : N, unit = split_rows ? 16 : 32;
+    std::int64_t chunk = (extent + threads - 1) / threads;
+    chunk = (chunk + unit - 1) / unit * unit;  // whole micro-tiles per thread
+    std::exception_ptr error;
+#pragma omp parallel num_threads(threads)
+    {
+      const std::int64_t start = omp_get_thread_num() * chunk;
+      const std::int64_t count = extent - start < chunk ? extent - start : chunk;
+      if (count > 0) {
+        try {
+          GemmEpilogue<T> part = e;
+          if (split_rows) {
+            if (part.bias_row) part.bias_row += start;
+            gemm_serial(ta, tb, count, N, K, alpha, ta ? A + start : A + start * lda, lda, B, ldb,
+                        beta, C + start * ldc, ldc, part);
+          } else {
+            if (part.bias_col) part.bias_col += start;
+            gemm_serial(ta, tb, M, count, K, alpha, A, lda, tb ? B + start * ldb : B + start, ldb,
+                        beta, C + start, ldc, part);
+          }
+        } catch (...) {
+#pragma omp critical
+          error = std::current_exception();
+        }
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return;
+  }
+#endif
+  gemm_serial(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, e);
+}
+
+template void gemm_serial<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float,
+                                 const float*, std::int64_t, const float*, std::int64_t, float,
+                                 float*, std::int64_t, const GemmEpilogue<float>&);
+template void gemm_serial<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, double,
+                                  const double*, std::int64_t, const double*, std::int64_t,
+                                  double, double*, std::int64_t, const GemmEpilogue<double>&);
+template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float,
+                          const float*, std::int64_t, const float*, std::int64_t, float, float*,
+                          std::int64_t, const GemmEpilogue<float>&);
+template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, double,
+                           const double*, std::int64_t, const double*, std::int64_t, double,
+                           double*, std::int64_t, const GemmEpilogue<double>&);
+
+namespace {
+
+// out = alpha * op(a) @ op(b) + beta * out (+ bias, relu), all 2-D C-contiguous.
+template <typename T>
+void gemm_binding(const carray<T>& a, const carray<T>& b, carray<T>& out, bool trans_a,
+                  bool trans_b, double alpha, double beta, std::optional<carray<T>> bias_col,
+                  bool relu) {
+  if (a.ndim() != 2 || b.ndim() != 2 || out.ndim() != 2)
+    fail("gemm", "expected 2-D a, b and out, got shapes " + shape_str(a) + ", " + shape_str(b) +
+                     " and " + shape_str(out));
+  const std::int64_t M = trans_a ? a.shape(1) : a.shape(0), K = trans_a ? a.shape(0) : a.shape(1);
+  const std::int64_t Kb = trans_b ? b.shape(1) : b.shape(0), N = trans_b ? b.shape(0) : b.shape(1);
+  if (K != Kb || out.shape(0) != M || out.shape(1) != N)
+    fail("gemm", "op(a) " + std::to_string(M) + "x" + std::to_string(K) + " times op(b) " +
+                     std::to_string(Kb) + "x" + std::to_string(N) + " does not fit out " +
+                     shape_str(out));
+  if (bias_col && (bias_col->ndim() != 1 || bias_col->shape(0) != N))
+    fail("gemm", "expected bias of shape (" + std::to_string(N) + ",), got " +
+                     shape_str(*bias_col));
+  GemmEpilogue<T> e;
+  e.bias_col = bias_col ? bias_col->data() : nullptr;
+  e.relu = relu;
+  T* c = out.mutable_data();
+  py::gil_scoped_release release;
+  gemm<T>(trans_a, trans_b, M, N, K, T(alpha), a.data(), a.shape(1), b.data(), b.shape(1),
+          T(beta), c, N, e);
+}
+
+template <typename T>
+void bind(py::module_& m) {
+  m.def("gemm", &gemm_binding<T>, py::arg("a").noconvert(), py::arg("b").noconvert(),
+        py::arg("out").noconvert(), py::arg("trans_a") = false, py::arg("trans_b") = false,
+        py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("bias") = py::none(),
+        py::arg("relu") = false,
+        "gemm(a, b, out, trans_a=False, trans_b=False, alpha=1, beta=0, bias=None, relu=False):"
+        " out = alpha op(a) @ op(b) + beta out (+ bias per column, then max(0, .)), in place; "
+        "op transposes when its flag is set. 2-D C-contiguous arrays of one dtype.");
+}
+
+}  // namespace
+
+void init_gemm(py::module_& m) {
+  bind<float>(m);
+  bind<double>(m);
+}
+
+}  // namespace pydyfast
