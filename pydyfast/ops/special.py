@@ -1,5 +1,5 @@
-"""Special functions: erf (a compiled kernel, csrc/special.cpp and kernels/special.cu, with its
-NumPy reference beside it), erfc and erfinv (scipy.special, or cupyx's, when installed;
+"""Special functions: erf (compiled kernels for its value and gradient, csrc/special.cpp and
+kernels/special.cu, with their NumPy references beside them), erfc and erfinv (scipy.special, or cupyx's, when installed;
 otherwise math.erfc per element, and for erfinv a rational first guess refined by Newton steps
 on erf), xlogy, and softsign as a function. Integer inputs compute in the default floating
 dtype, as torch's do.
@@ -12,9 +12,10 @@ from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from .elementwise import _unary, _unary_api, abs as absolute, add, div, operands
+from .elementwise import _unary, _unary_api, add, div, operands
+from .elementwise import abs as absolute
 
-__all__ = ["erf", "erfc", "erfinv", "xlogy", "softsign"]
+__all__ = ["erf", "erfc", "erfinv", "softsign", "xlogy"]
 
 _ERF_SERIES_LIMIT = 2.5  # |x| below: the series; above: the continued fraction of erfc
 _ERF_TERMS = 40          # enough for both to reach float64 precision (about 1e-15 relative)
@@ -46,9 +47,9 @@ def _erf_ref(xp, x):
     return xp.copysign(xp.where(a < _ERF_SERIES_LIMIT, small, large), x).astype(x.dtype)
 
 
-def erf_array(x):
-    """erf of a float32/float64 numpy or cupy array on the best kernel (gelu uses it too)."""
-    return dispatch(x, ref=_erf_ref, native="erf_fwd")
+def _erf_bwd_ref(xp, x, gy):
+    """gx = gy * 2/sqrt(pi) * exp(-x^2)."""
+    return gy * (x.dtype.type(2 / math.sqrt(math.pi)) * xp.exp(-x * x))
 
 
 # ----------------------------------------------------------------------------- functions
@@ -58,16 +59,16 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return erf_array(x)
+        return dispatch(x, ref=_erf_ref, native="erf_fwd")
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * (x.dtype.type(2 / math.sqrt(math.pi)) * array_module(x).exp(-x * x))
+        return dispatch(x, gy, ref=_erf_bwd_ref, native="erf_bwd")
 
 
 # ----------------------------------------------------------------------------- public API
-def erf(input):  # noqa: A002  (PyTorch's argument name)
+def erf(input):
     """The error function, elementwise: erf(x) = 2/sqrt(pi) int_0^x e^(-t^2) dt.
 
     input: any shape; floating point (integer and bool inputs are computed in the default
@@ -166,7 +167,7 @@ class XLogY(Function):
         return gx, gyy
 
 
-def xlogy(input, other):  # noqa: A002  (torch's argument names)
+def xlogy(input, other):
     """``input * log(other)`` with 0 where input is 0, broadcasting; either may be a number."""
     x, y = operands(input, other, "xlogy")
     if x.data.dtype.kind not in "fc":
@@ -174,7 +175,7 @@ def xlogy(input, other):  # noqa: A002  (torch's argument names)
     return XLogY.apply(x, y)
 
 
-def softsign(input):  # noqa: A002
+def softsign(input):
     """x / (1 + |x|), elementwise."""
     if not isinstance(input, Tensor):
         raise TypeError(f"softsign: expected a Tensor, got {type(input).__name__}")

@@ -159,6 +159,10 @@ def _cases(dt, rng):
         (attention.decode_attention, (q, cache, cache, 30, 0.25), [(2, 6, 16)]),
         (special.erf_fwd, (r(3, 0, 2),), [(3, 0, 2)]),
         (special.erf_fwd, (img,), [(2, 3, 7, 9)]),
+        (special.erf_bwd, (img, img), [(2, 3, 7, 9)]),
+        (special.gelu_fwd, (r(3, 0, 2),), [(3, 0, 2)]),
+        (special.gelu_fwd, (img,), [(2, 3, 7, 9)]),
+        (special.gelu_bwd, (img, img), [(2, 3, 7, 9)]),
         *[(fn, (lines,) + extra, [(3, 5, 4)]) for fn, extra in (
             (scan.cumsum_fwd, (True,)), (scan.cumprod_fwd, ()), (scan.cumprod_bwd, (lines,)),
             (scan.logcumsumexp_fwd, ()), (scan.logcumsumexp_bwd, (lines, lines)),
