@@ -35,6 +35,19 @@ def _index_add_ref(xp, base, idx, src, alpha):
     return out
 
 
+def _gather_bwd_ref(xp, gy, idx, n):
+    outer, _, inner = idx.shape
+    return _scatter_add_ref(xp, xp.zeros((outer, n, inner), gy.dtype), idx, gy)
+
+
+def _index_select_ref(xp, x, idx):
+    return xp.take(x, idx, axis=1)
+
+
+def _index_select_bwd_ref(xp, gy, idx, n):
+    return _index_add_ref(xp, xp.zeros((gy.shape[0], n, gy.shape[2]), gy.dtype), idx, gy, 1.0)
+
+
 def _region(shape, axis, index_shape):
     """The slices of an array of ``shape`` that an index of ``index_shape`` covers (all of
     ``axis``), or None when it covers every dimension fully."""
@@ -83,8 +96,12 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        xp = array_module(gy)
-        return _scatter_add(xp.zeros(ctx.shape, gy.dtype), ctx.index, gy, ctx.axis)
+        # the gradient of the region the index covers (all of it, usually), zeros elsewhere
+        n = ctx.shape[ctx.axis]
+        g = dispatch(_lines(gy, ctx.axis), _lines(ctx.index, ctx.axis), n, ref=_gather_bwd_ref,
+                     native="gather_bwd")
+        covered = ctx.index.shape[:ctx.axis] + (n,) + ctx.index.shape[ctx.axis + 1:]
+        return _padded(array_module(gy), g.reshape(covered), ctx.shape)
 
 
 class ScatterAdd(Function):
@@ -130,16 +147,19 @@ class Scatter(Function):
 
 
 class IndexSelect(Function):
+    """y = the slices ``index`` of x along ``axis``; the gradient adds them back (index_add
+    into zeros, one compiled pass)."""
+
     @staticmethod
     def forward(ctx, x, index, axis):
         ctx.index, ctx.axis, ctx.shape = index, axis, x.shape
-        return array_module(x).take(x, index, axis=axis)
+        y = dispatch(_lines(x, axis), index, ref=_index_select_ref, native="index_select_fwd")
+        return y.reshape(x.shape[:axis] + index.shape + x.shape[axis + 1:])
 
     @staticmethod
     def backward(ctx, gy):
-        xp = array_module(gy)
-        zeros = xp.zeros(ctx.shape, gy.dtype)
-        return _index_add(zeros, ctx.index, gy, ctx.axis, 1.0)
+        return dispatch(_lines(gy, ctx.axis), ctx.index, ctx.shape[ctx.axis],
+                        ref=_index_select_bwd_ref, native="index_select_bwd").reshape(ctx.shape)
 
 
 def _index_add(base, index, src, axis, alpha):
