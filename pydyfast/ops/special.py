@@ -1,7 +1,7 @@
 """Special functions: erf (compiled kernels for its value and gradient, csrc/special.cpp and
-kernels/special.cu, with their NumPy references beside them), erfc and erfinv (scipy.special, or cupyx's, when installed;
-otherwise math.erfc per element, and for erfinv a rational first guess refined by Newton steps
-on erf), xlogy, and softsign as a function. Integer inputs compute in the default floating
+kernels/special.cu, with their NumPy references beside them), erfc and erfinv (scipy.special,
+or cupyx's, when installed; otherwise math.erfc per element, and for erfinv a rational first
+guess refined by Newton steps on erf), xlogy, and softsign as a function. Integer inputs compute in the default floating
 dtype, as torch's do.
 """
 import math
@@ -12,10 +12,9 @@ from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
-from .elementwise import _unary, _unary_api, add, div, operands
-from .elementwise import abs as absolute
+from .elementwise import _unary, _unary_api, abs as absolute, add, div, operands
 
-__all__ = ["erf", "erfc", "erfinv", "softsign", "xlogy"]
+__all__ = ["erf", "erfc", "erfinv", "xlogy", "softsign"]
 
 _ERF_SERIES_LIMIT = 2.5  # |x| below: the series; above: the continued fraction of erfc
 _ERF_TERMS = 40          # enough for both to reach float64 precision (about 1e-15 relative)
@@ -68,7 +67,7 @@ class Erf(Function):
 
 
 # ----------------------------------------------------------------------------- public API
-def erf(input):
+def erf(input):  # noqa: A002  (PyTorch's argument name)
     """The error function, elementwise: erf(x) = 2/sqrt(pi) int_0^x e^(-t^2) dt.
 
     input: any shape; floating point (integer and bool inputs are computed in the default
@@ -167,7 +166,7 @@ class XLogY(Function):
         return gx, gyy
 
 
-def xlogy(input, other):
+def xlogy(input, other):  # noqa: A002  (torch's argument names)
     """``input * log(other)`` with 0 where input is 0, broadcasting; either may be a number."""
     x, y = operands(input, other, "xlogy")
     if x.data.dtype.kind not in "fc":
@@ -175,7 +174,7 @@ def xlogy(input, other):
     return XLogY.apply(x, y)
 
 
-def softsign(input):
+def softsign(input):  # noqa: A002
     """x / (1 + |x|), elementwise."""
     if not isinstance(input, Tensor):
         raise TypeError(f"softsign: expected a Tensor, got {type(input).__name__}")

@@ -130,7 +130,7 @@ def test_gradient_kernels_match_their_references(dtype, outer, n, m, inner):
     rows = r.integers(0, n, m)  # repeats included
     gy = r.standard_normal((outer, m, inner)).astype(dtype)
     idx = r.integers(0, n, (outer, m, inner))
-    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-13}
     np.testing.assert_array_equal(backend._C.index_select_fwd(x, rows),
                                   G._index_select_ref(np, x, rows))
     np.testing.assert_allclose(backend._C.index_select_bwd(gy, rows, n),

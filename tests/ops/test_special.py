@@ -7,14 +7,15 @@ import math
 
 import numpy as np
 import pytest
-from op_table import Case, case_params, check
-from oracle import torch
 
 import pydyfast as pdf
 from pydyfast import backend
 from pydyfast.ops import special
 from pydyfast.ops.activation import _gelu_bwd_ref, _gelu_ref
 from pydyfast.ops.special import _erf_bwd_ref, _erf_ref
+
+from op_table import Case, case_params, check
+from oracle import torch
 
 TABLE = [
     Case("erf", [(3, 4)], low=-4, high=4),
