@@ -76,11 +76,19 @@ carray<T> gather_fwd(carray<T> x, index_array idx) {
   {
     py::gil_scoped_release release;
 #pragma omp parallel for schedule(static) if (worth_parallel(O * M * I))
-    for (std::int64_t o = 0; o < O; ++o)
+    for (std::int64_t o = 0; o < O; ++o) {
+      if (I == 1) {  // along the last axis: one load per element, no inner loop
+        const T* line = src + o * N;
+        const std::int64_t* line_at = at + o * M;
+        T* out = dst + o * M;
+        for (std::int64_t j = 0; j < M; ++j) out[j] = line[line_at[j]];
+        continue;
+      }
       for (std::int64_t j = 0; j < M; ++j) {
         const std::int64_t row = (o * M + j) * I;
         for (std::int64_t i = 0; i < I; ++i) dst[row + i] = src[(o * N + at[row + i]) * I + i];
       }
+    }
   }
   return y;
 }
