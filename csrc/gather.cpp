@@ -99,16 +99,22 @@ carray<T> gather_fwd(carray<T> x, index_array idx) {
 template <typename T>
 void scatter_add_into(T* dst, const std::int64_t* at, const T* s, std::int64_t O, std::int64_t N,
                       std::int64_t I, std::int64_t M) {
+  const auto add_line = [=](std::int64_t o, std::int64_t i) {
+    for (std::int64_t j = 0; j < M; ++j) {
+      const std::int64_t k = (o * M + j) * I + i;
+      dst[(o * N + at[k]) * I + i] += s[k];
+    }
+  };
   py::gil_scoped_release release;
-  const bool split_outer = O > 1 || I == 1;
-#pragma omp parallel for schedule(static) if (split_outer && worth_parallel(O * M * I))
-  for (std::int64_t o = 0; o < O; ++o) {
-#pragma omp parallel for schedule(static) if (!split_outer && worth_parallel(M * I))
-    for (std::int64_t i = 0; i < I; ++i)
-      for (std::int64_t j = 0; j < M; ++j) {
-        const std::int64_t k = (o * M + j) * I + i;
-        dst[(o * N + at[k]) * I + i] += s[k];
-      }
+  // two flat loops, not nested parallel regions: an inactive inner region still costs a
+  // libgomp call per outer iteration (milliseconds over a topk's thousands of rows)
+  if (O != 1 || I == 1) {
+#pragma omp parallel for schedule(static) if (worth_parallel(O * M * I))
+    for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t i = 0; i < I; ++i) add_line(o, i);
+  } else {
+#pragma omp parallel for schedule(static) if (worth_parallel(M * I))
+    for (std::int64_t i = 0; i < I; ++i) add_line(0, i);
   }
 }
 
