@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pybind11/stl.h>
@@ -98,6 +99,22 @@ void scale_only(std::int64_t M, std::int64_t N, T beta, T* C, std::int64_t ldc,
     }
 }
 
+// The micro-tile (MR rows x NR columns) of the kernel this CPU runs: parallel blocks are cut
+// on tile boundaries, so that no thread computes a padded partial tile in the middle of C.
+template <typename T>
+std::pair<std::int64_t, std::int64_t> tile_shape() {
+  switch (kIsa) {
+#ifdef PYDYFAST_GEMM_X86
+    case Isa::avx512:
+      return {gemm_avx512::Tile<T>::MR, gemm_avx512::Tile<T>::NR};
+    case Isa::avx2:
+      return {gemm_avx2::Tile<T>::MR, gemm_avx2::Tile<T>::NR};
+#endif
+    default:
+      return {gemm_base::Tile<T>::MR, gemm_base::Tile<T>::NR};
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -130,9 +147,10 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   if (threads > 1 && M * N * K >= (std::int64_t(1) << 20) && (M >= 32 || N >= 64)) {
     const bool split_rows = M >= N;
-    const std::int64_t extent = split_rows ? M : N, unit = split_rows ? 16 : 32;
-    std::int64_t chunk = (extent + threads - 1) / threads;
-    chunk = (chunk + unit - 1) / unit * unit;  // whole micro-tiles per thread
+    const auto [rows, cols] = tile_shape<T>();
+    const std::int64_t extent = split_rows ? M : N, unit = split_rows ? rows : cols;
+    const std::int64_t tiles = (extent + unit - 1) / unit;
+    const std::int64_t chunk = (tiles + threads - 1) / threads * unit;  // whole tiles per thread
     std::exception_ptr error;
 #pragma omp parallel num_threads(threads)
     {
