@@ -46,10 +46,11 @@ def gemm(a, b, bias=None, relu=False):
                     bias=bias, relu=relu)
 
 
-def _rows_matmul(xp, a, b):
-    """``a @ b`` with numpy's semantics. A 2-D ``b`` times an N-d ``a`` is one GEMM over a's
+def array_matmul(a, b):
+    """``a @ b`` on arrays with numpy's semantics, for the ops' forward and backward code. A 2-D ``b`` times an N-d ``a`` is one GEMM over a's
     flattened rows (numpy would run one small GEMM per batch slice); equal batch axes are one
     stack of GEMMs; broadcast batch axes and 1-d operands go to ``xp.matmul``."""
+    xp = array_module(a)
     if a.ndim < 2 or b.ndim < 2:
         return xp.matmul(a, b)
     if b.ndim == 2:
@@ -70,7 +71,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _rows_matmul(array_module(a), a, b)
+        return array_matmul(a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -87,7 +88,7 @@ class MatMul(Function):
             g2 = xp.expand_dims(g2, -2)
         ga = gb = None
         if need_a:
-            ga = _rows_matmul(xp, g2, _swap_last(b2))
+            ga = array_matmul(g2, _swap_last(b2))
             if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,); k may be 0
                 ga = ga.sum(axis=tuple(range(ga.ndim - 1)))
         if need_b and b.ndim == 2 and a.ndim > 2:
@@ -96,7 +97,7 @@ class MatMul(Function):
             rows = math.prod(a.shape[:-1])
             gb = gemm(_swap_last(a.reshape(rows, a.shape[-1])), g2.reshape(rows, g2.shape[-1]))
         elif need_b:
-            gb = _rows_matmul(xp, _swap_last(a2), g2)
+            gb = array_matmul(_swap_last(a2), g2)
             if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,); k may be 0
                 gb = gb[..., 0].sum(axis=tuple(range(gb.ndim - 2)))
         return ga, gb
