@@ -82,11 +82,16 @@ def test_nan_and_inf_propagate():
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda: _C.gemm(np.ones((2, 3)), np.ones((4, 5))), r"gemm: op\(a\) 2x3 does not fit op\(b\) 4x5"),
-    (lambda: _C.gemm(np.ones((2, 3)), np.ones((2, 3, 4))), r"gemm: expected a, b \(and out\) all 2-D or all 3-D"),
-    (lambda: _C.gemm(np.ones((2, 2, 3)), np.ones((3, 3, 4))), r"gemm: op\(a\) 2x3 does not fit op\(b\) 3x4"),
-    (lambda: _C.gemm(np.ones((2, 3)), np.ones((3, 4)), bias=np.ones(3)), r"gemm: expected bias of shape \(4,\), got \(3,\)"),
-    (lambda: _C.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((4, 2))), r"gemm: out has shape \(4, 2\), expected 2x4"),
+    (lambda: _C.gemm(np.ones((2, 3)), np.ones((4, 5))),
+     r"gemm: op\(a\) 2x3 does not fit op\(b\) 4x5"),
+    (lambda: _C.gemm(np.ones((2, 3)), np.ones((2, 3, 4))),
+     r"gemm: expected a, b \(and out\) all 2-D or all 3-D"),
+    (lambda: _C.gemm(np.ones((2, 2, 3)), np.ones((3, 3, 4))),
+     r"gemm: op\(a\) 2x3 does not fit op\(b\) 3x4"),
+    (lambda: _C.gemm(np.ones((2, 3)), np.ones((3, 4)), bias=np.ones(3)),
+     r"gemm: expected bias of shape \(4,\), got \(3,\)"),
+    (lambda: _C.gemm(np.ones((2, 3)), np.ones((3, 4)), out=np.ones((4, 2))),
+     r"gemm: out has shape \(4, 2\), expected 2x4"),
 ])
 def test_bad_arguments_name_the_shapes(call, message):
     with pytest.raises(ValueError, match=message):
