@@ -47,9 +47,10 @@ def gemm(a, b, bias=None, relu=False):
 
 
 def array_matmul(a, b):
-    """``a @ b`` on arrays with numpy's semantics, for the ops' forward and backward code. A 2-D ``b`` times an N-d ``a`` is one GEMM over a's
-    flattened rows (numpy would run one small GEMM per batch slice); equal batch axes are one
-    stack of GEMMs; broadcast batch axes and 1-d operands go to ``xp.matmul``."""
+    """``a @ b`` on arrays with numpy's semantics, for the ops' forward and backward code. A 2-D
+    ``b`` times an N-d ``a`` is one GEMM over a's flattened rows (numpy would run one small GEMM
+    per batch slice); equal batch axes are one stack of GEMMs; broadcast batch axes and 1-d
+    operands go to ``xp.matmul``."""
     xp = array_module(a)
     if a.ndim < 2 or b.ndim < 2:
         return xp.matmul(a, b)
