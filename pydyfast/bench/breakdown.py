@@ -52,7 +52,7 @@ TOP = {"kernels": 6}  # names listed under a category (by time); 3 unless given 
 
 # The category of an op's own time, by its module in pydyfast/ops (attention's products are
 # ``@``, conv's own work is the reshapes around its kernels and products).
-FAMILY_CATEGORY = {"linalg": "gemm", "einsum": "gemm", "attention": "gemm",
+FAMILY_CATEGORY = {"linalg": "gemm", "linear": "gemm", "einsum": "gemm", "attention": "gemm",
                    "shape": "copies", "index": "copies", "rearrange": "copies",
                    "passthrough": "copies", "padding": "copies", "gather": "copies",
                    "unfold": "copies", "embedding": "copies", "conv": "copies",
@@ -249,9 +249,9 @@ def run(name, args):
 
 
 def _top(items, count):
-    """"name ms, name ms" of the ``count`` largest items."""
+    """"name ms, name ms" of the ``count`` largest items that show in one decimal."""
     ranked = sorted(items.items(), key=lambda kv: -kv[1])[:count]
-    return ", ".join(f"{item} {ms:.1f}" for item, ms in ranked)
+    return ", ".join(f"{item} {ms:.1f}" for item, ms in ranked if ms >= 0.05)
 
 
 def table(name, figures):
@@ -267,17 +267,17 @@ def table(name, figures):
                  for fw in FRAMEWORKS)
         return f"{label:<32}" + "".join(cells)
 
-    lines = [f"{name}: ms per step, batch {first['batch']}, {first['threads']} threads, "
-             f"{first['steps']} profiled steps",
+    lines = [(f"{name}: ms per step, batch {first['batch']}, {first['threads']} threads, "
+              f"{first['steps']} profiled steps"),
              " " * 32 + "".join(f"{fw:>10}" for fw in FRAMEWORKS),
              row("step, unprofiled (median)", lambda f: f["step_ms"]),
              row("step, profiled (mean)", lambda f: f["profiled_step_ms"])]
     for category, label in CATEGORIES.items():
-        lines.append(row(label, lambda f: f["ms"].get(category, 0.0)))
+        lines.append(row(label, lambda f, c=category: f["ms"].get(c, 0.0)))
         for fw in present:
-            items = figures[fw]["items"].get(category)
-            if items and category != "python":
-                lines.append(f"    {fw}: {_top(items, TOP.get(category, 3))}")
+            top = _top(figures[fw]["items"].get(category, {}), TOP.get(category, 3))
+            if top and category != "python":
+                lines.append(f"    {fw}: {top}")
     lines.append(row("minor page faults per step", lambda f: f["minor_faults_per_step"], 0))
     return "\n".join(lines)
 

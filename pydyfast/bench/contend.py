@@ -76,5 +76,6 @@ def table(rows, label):
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
     lines = ["  ".join(x.ljust(w) if i == 0 else x.rjust(w) for i, (x, w) in
                        enumerate(zip(line, widths))) for line in [head, *body]]
-    return "\n".join(["pydyfast/torch time ratio, quiet and beside one busy Python process; "
-                      "slowdown: busy/quiet time of each framework", *lines, summary(diffs)])
+    title = ("pydyfast/torch time ratio, quiet and beside one busy Python process; slowdown: "
+             "busy/quiet time of each framework")
+    return "\n".join([title, *lines, summary(diffs)])

@@ -15,7 +15,11 @@ framework's kernels and for BLAS (OpenBLAS/OpenMP threads of two frameworks in o
 distort both). pydyfast and PyTorch compute in float32, PyDyNet in float64 (all it supports).
 Times are medians over the timed steps after warm-up; peak memory is the process's peak
 resident set (VmHWM), which includes the framework itself, with the resident set right after
-import beside it.
+import beside it. ``--batch`` changes the batch of every model (256 above).
+
+``--contend`` runs pydyfast and torch again, each worker beside one busy process
+(``contend.py``), and compares the ratios; ``--breakdown`` adds per model one profiled worker
+per framework that splits a step's time by category (``breakdown.py``).
 """
 import argparse
 import json
@@ -172,11 +176,11 @@ def _cell(value, width, digits):
 def report(results, threads, steps, load="quiet"):
     """The table (seconds per step, ratios against torch and PyDyNet, peak memory); adds the
     ratios to ``results``. load: how the machine was shared, for the title."""
-    lines = [f"seconds per training step (median of up to {steps} after warm-up), {threads} "
-             f"threads, {load}; pydyfast and torch in float32, PyDyNet in float64",
-             f"{'model':<12}{'pydyfast':>10}{'torch':>10}{'PyDyNet':>10}{'/torch':>8}"
-             f"{'target':>8}{'/PyDyNet':>10}{'RSS pdf':>9}{'torch':>7}{'PyDyNet':>8}"
-             f"{'/torch':>8}  steps timed"]
+    lines = [(f"seconds per training step (median of up to {steps} after warm-up), {threads} "
+              f"threads, {load}; pydyfast and torch in float32, PyDyNet in float64"),
+             (f"{'model':<12}{'pydyfast':>10}{'torch':>10}{'PyDyNet':>10}{'/torch':>8}"
+              f"{'target':>8}{'/PyDyNet':>10}{'RSS pdf':>9}{'torch':>7}{'PyDyNet':>8}"
+              f"{'/torch':>8}  steps timed")]
     for name, row in results.items():
         runs = row["runs"]
         sec = _seconds(runs)
