@@ -74,6 +74,7 @@ SIGNATURES = {
     "attention_softmax_fwd": ["arr:3", "float", "int"],
     "attention_softmax_bwd": ["arr:3", "arr:3", "float"],
     "decode_attention": ["arr:3", "arr:4", "arr:4", "int", "float"],
+    "gemm": ["arr", "arr", "bool", "bool", "opt:1", "bool", "opt", "float", "float"],
     "set_num_threads": ["threads"],
     "get_num_threads": [],
     "openmp": [],
