@@ -28,9 +28,8 @@ def test_busy_process_spins_during_the_block_and_is_gone_after():
 
 
 def test_busy_process_is_stopped_when_the_block_raises():
-    with pytest.raises(RuntimeError, match="worker failed"):
-        with contend.busy_process() as proc:
-            raise RuntimeError("worker failed")
+    with pytest.raises(RuntimeError, match="worker failed"), contend.busy_process() as proc:
+        raise RuntimeError("worker failed")
     assert proc.poll() is not None
 
 
