@@ -216,7 +216,7 @@ def _profile_torch(optimizer, step, steps):
 
 def worker(framework, name, steps, warmup, threads, batch):
     """One framework's breakdown of one model: the figures ``table`` prints."""
-    fw = train.framework(framework, threads)
+    fw = train.load_framework(framework, threads)
     optimizer, step = train.training_step(fw, name, batch)
     for _ in range(warmup):
         step()

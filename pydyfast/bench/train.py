@@ -31,7 +31,6 @@ import time
 import numpy as np
 
 from . import contend
-from .contend import maybe_busy
 from .worker import run_worker, write_json
 
 MODELS = ("mlp", "lenet", "transformer", "gru")
@@ -86,7 +85,7 @@ def _problem(fw, models, name, rng, batch):
             rng.standard_normal((batch, 1)), fw.nn.MSELoss())
 
 
-def framework(name, threads):
+def load_framework(name, threads):
     """The ``examples.frameworks.Framework`` of ``name`` with its thread pools set."""
     frameworks, _ = _examples()
     fw = frameworks.Framework(name)
@@ -122,7 +121,7 @@ def _timed(step):
 
 
 def _worker(framework_name, name, steps, warmup, threads, budget, batch):
-    fw = framework(framework_name, threads)
+    fw = load_framework(framework_name, threads)
     import_rss, _ = _memory_mib()
     _, step = training_step(fw, name, batch)
     # A step that takes minutes (PyDyNet's transformer) needs no warm-up to be timed fairly;
@@ -148,7 +147,7 @@ def _worker(framework_name, name, steps, warmup, threads, budget, batch):
 def run_one(framework, name, args, contended=False):
     """One worker process (beside a busy process when ``contended``); None when the framework
     is not installed."""
-    with maybe_busy(contended):
+    with contend.maybe_busy(contended):
         figures, stderr = run_worker("train", [
             framework, "--model", name, "--steps", args.steps, "--warmup", args.warmup,
             "--threads", args.threads, "--budget", args.budget, "--batch", args.batch],
