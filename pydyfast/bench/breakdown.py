@@ -29,6 +29,10 @@ the plain one; the table shows both.
 
 torch: ``torch.profiler`` over the profiled steps; each event's self time goes to the category
 its name says (``torch_category``).
+
+With ``--contend`` as well, both workers run a second time beside the busy process of
+``contend.py`` ("pydyfast busy", "torch busy" columns): the categories that grow are where a
+shared core hurts.
 """
 import argparse
 import functools
@@ -40,7 +44,7 @@ import sys
 import time
 from collections import defaultdict
 
-from . import train
+from . import contend, train
 from .worker import run_worker
 
 CATEGORIES = {"gemm": "GEMM (matrix products)", "kernels": "compiled kernels",
@@ -236,15 +240,20 @@ def worker(framework, name, steps, warmup, threads, batch):
 
 
 def run(name, args):
-    """The breakdown workers of one model: {framework: figures or None if not installed}."""
+    """The breakdown workers of one model: {column: figures or None if not installed}, the
+    columns being the frameworks and, with ``--contend``, "<framework> busy": the same worker
+    beside one busy process, to show which categories grow when a core is shared."""
     figures = {}
-    for framework in (fw for fw in FRAMEWORKS if fw in args.framework):
-        result, stderr = run_worker("breakdown", [
-            framework, "--model", name, "--steps", args.steps, "--warmup", args.warmup,
-            "--threads", args.threads, "--batch", args.batch], args.threads)
-        if result is None and f"No module named '{framework}'" not in stderr:
-            raise RuntimeError(f"breakdown worker {framework}/{name} failed:\n{stderr[-3000:]}")
-        figures[framework] = result
+    for contended in (False, True) if args.contend else (False,):
+        for framework in (fw for fw in FRAMEWORKS if fw in args.framework):
+            with contend.maybe_busy(contended):
+                result, stderr = run_worker("breakdown", [
+                    framework, "--model", name, "--steps", args.steps, "--warmup", args.warmup,
+                    "--threads", args.threads, "--batch", args.batch], args.threads)
+            if result is None and f"No module named '{framework}'" not in stderr:
+                raise RuntimeError(f"breakdown worker {framework}/{name} failed:\n"
+                                   f"{stderr[-3000:]}")
+            figures[framework + (" busy" if contended else "")] = result
     return figures
 
 
@@ -255,29 +264,31 @@ def _top(items, count):
 
 
 def table(name, figures):
-    """The printed breakdown of one model: one column per framework, ms per step, and under
-    each category its largest items."""
-    present = [fw for fw in FRAMEWORKS if figures.get(fw)]
+    """The printed breakdown of one model: ms per step, one column per framework (and per
+    contended framework when measured), and under each category its largest items."""
+    columns = [*FRAMEWORKS, *(c for c in (f"{fw} busy" for fw in FRAMEWORKS) if c in figures)]
+    present = [c for c in columns if figures.get(c)]
     if not present:
         return f"{name}: no breakdown (neither pydyfast nor torch ran)"
     first = figures[present[0]]
+    width = {c: max(10, len(c) + 2) for c in columns}
 
     def row(label, value, digits=1):
-        cells = (f"{value(figures[fw]):>10.{digits}f}" if fw in present else f"{'-':>10}"
-                 for fw in FRAMEWORKS)
+        cells = (f"{value(figures[c]):>{width[c]}.{digits}f}" if c in present
+                 else f"{'-':>{width[c]}}" for c in columns)
         return f"{label:<32}" + "".join(cells)
 
     lines = [(f"{name}: ms per step, batch {first['batch']}, {first['threads']} threads, "
               f"{first['steps']} profiled steps"),
-             " " * 32 + "".join(f"{fw:>10}" for fw in FRAMEWORKS),
+             " " * 32 + "".join(f"{c:>{width[c]}}" for c in columns),
              row("step, unprofiled (median)", lambda f: f["step_ms"]),
              row("step, profiled (mean)", lambda f: f["profiled_step_ms"])]
     for category, label in CATEGORIES.items():
         lines.append(row(label, lambda f, c=category: f["ms"].get(c, 0.0)))
-        for fw in present:
-            top = _top(figures[fw]["items"].get(category, {}), TOP.get(category, 3))
+        for c in present:
+            top = _top(figures[c]["items"].get(category, {}), TOP.get(category, 3))
             if top and category != "python":
-                lines.append(f"    {fw}: {top}")
+                lines.append(f"    {c}: {top}")
     lines.append(row("minor page faults per step", lambda f: f["minor_faults_per_step"], 0))
     return "\n".join(lines)
 

@@ -1,12 +1,13 @@
 """The bookkeeping of ``bench train --breakdown``: self times of nested wrapped calls, torch
 events grouped by name and ancestry, the printed table. The end-to-end run is in
 test_train_bench.py."""
+import contextlib
 import itertools
 from types import SimpleNamespace
 
 import pytest
 
-from pydyfast.bench import breakdown
+from pydyfast.bench import breakdown, contend
 
 
 @pytest.fixture
@@ -105,3 +106,41 @@ def test_table_shows_a_dash_for_a_framework_that_did_not_run():
     text = breakdown.table("lenet", {"pydyfast": _figures("pydyfast", 5.0), "torch": None})
     assert text.splitlines()[2].split()[-2:] == ["10.0", "-"]
     assert "no breakdown" in breakdown.table("lenet", {"pydyfast": None, "torch": None})
+
+
+def test_table_adds_the_contended_columns_when_measured():
+    text = breakdown.table("lenet", {"pydyfast": _figures("pydyfast", 5.0),
+                                     "torch": _figures("torch", 2.0),
+                                     "pydyfast busy": _figures("pydyfast", 9.0),
+                                     "torch busy": _figures("torch", 3.0)})
+    lines = text.splitlines()
+    assert lines[1].split() == ["pydyfast", "torch", "pydyfast", "busy", "torch", "busy"]
+    kernels = next(line for line in lines if line.startswith("compiled kernels"))
+    assert kernels.split()[-4:] == ["5.0", "2.0", "9.0", "3.0"]
+    assert "    pydyfast busy: pydyfast_big 9.0" in lines
+
+
+def test_run_takes_the_contended_breakdown_beside_the_busy_process(monkeypatch):
+    busy = []
+    calls = []
+
+    @contextlib.contextmanager
+    def fake_busy_process():
+        busy.append(True)
+        yield
+        busy.pop()
+
+    def fake_run_worker(module, worker_args, threads):
+        calls.append((module, worker_args[0], bool(busy), threads))
+        return {"framework": worker_args[0]}, ""
+    monkeypatch.setattr(contend, "busy_process", fake_busy_process)
+    monkeypatch.setattr(breakdown, "run_worker", fake_run_worker)
+    args = SimpleNamespace(framework=["torch", "pydyfast", "pydynet"], steps=1, warmup=0,
+                           threads=1, batch=4, contend=True)
+    figures = breakdown.run("mlp", args)
+    assert calls == [("breakdown", "pydyfast", False, 1), ("breakdown", "torch", False, 1),
+                     ("breakdown", "pydyfast", True, 1), ("breakdown", "torch", True, 1)]
+    assert list(figures) == ["pydyfast", "torch", "pydyfast busy", "torch busy"]
+    args.contend = False
+    calls.clear()
+    assert list(breakdown.run("mlp", args)) == ["pydyfast", "torch"] and len(calls) == 2
