@@ -27,7 +27,9 @@ def test_contend_runs_pydyfast_and_torch_quiet_and_beside_a_busy_process(tmp_pat
         row["contended"]["ratio_pydyfast_torch"] - row["ratio_pydyfast_torch"])
 
 
-def test_breakdown_attributes_each_framework_step_to_the_categories(tmp_path, capsys):
+def test_breakdown_attributes_each_framework_step_to_the_categories(tmp_path, capsys,
+                                                                   monkeypatch):
+    monkeypatch.setenv("PYDYFAST_KERNELS", "native")  # the workers' pydyfast runs _C kernels
     path = tmp_path / "train.json"
     assert train.main(["--model", "lenet", "transformer", "--breakdown", "--json", str(path),
                        *TINY]) == 0
