@@ -15,6 +15,7 @@
 // image's channel planes already are the column matrix.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -30,8 +31,9 @@ namespace pydyfast {
 namespace {
 
 // A tile's columns fill at most this many bytes (whole output rows, at least one), so the
-// buffer the GEMM reads back after im2col wrote it is still in the core's L2 cache.
-constexpr std::int64_t kTileBytes = 128 * 1024;
+// buffer the GEMM reads back after im2col wrote it is still in the core's L2 cache (1 MiB on the
+// EPYC this was tuned on; 128 KiB tiles measured 7-15% slower: more, thinner GEMMs).
+constexpr std::int64_t kTileBytes = 256 * 1024;
 
 // The grouped convolution between an image side (N, C, H, W) and an output side (N, O, OH, OW).
 struct ConvShape {
@@ -45,11 +47,13 @@ struct ConvShape {
   bool direct() const {
     return g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 && g.PW == 0;
   }
-  // Output rows per tile: the tile's R x rows*OW columns within kTileBytes.
+  // Output rows per tile: the fewest tiles whose R x rows*OW columns fit kTileBytes, of equal
+  // height (a thin last tile would be a GEMM too narrow to run at speed).
   py::ssize_t tile_rows(std::int64_t elem) const {
     const double row_bytes = double(R()) * double(g.OW) * double(elem);
-    const double rows = row_bytes > 0 ? double(kTileBytes) / row_bytes : double(g.OH);
-    return std::max<py::ssize_t>(1, std::min<double>(rows, double(g.OH)));
+    const double fit = row_bytes > 0 ? std::max(1.0, std::floor(kTileBytes / row_bytes)) : g.OH;
+    const double tiles = std::ceil(double(g.OH) / std::min(fit, double(g.OH)));
+    return std::max<py::ssize_t>(1, py::ssize_t(std::ceil(double(g.OH) / tiles)));
   }
 };
 
@@ -124,7 +128,8 @@ PYDYFAST_SIMD_CLONES T row_sum(const T* row, py::ssize_t n) {
 }
 
 // Everything of one sweep for image n's output rows [oh0, oh1), group by group. `buffer` holds
-// R x (oh1 - oh0)*OW values (unused when direct); gw (O x R) and gb (O) are this thread's sums.
+// R x (oh1 - oh0)*OW values (unused when direct); gw (G blocks of R x O/G, each group's weight
+// gradient transposed) and gb (O) are this thread's sums.
 template <typename T>
 void sweep_tile(const ConvShape& s, const ConvSweep<T>& w, py::ssize_t n, py::ssize_t oh0,
                 py::ssize_t oh1, T* buffer, T* gw, T* gb) {
@@ -152,9 +157,9 @@ void sweep_tile(const ConvShape& s, const ConvSweep<T>& w, py::ssize_t n, py::ss
       e.bias_row = w.out_bias ? w.out_bias + k * Og : nullptr;
       gemm_serial(false, false, Og, cols, R, T(1), wk, R, col, ld, T(0), w.out + out_at, L, e);
     }
-    if (w.weight_grad) {
-      gemm_serial(false, true, Og, R, cols, T(1), w.grad + out_at, L, col, ld, T(1),
-                  gw + k * Og * R, R);
+    if (w.weight_grad) {  // as gw_k^T (R x O/G) += col @ grad^T: the GEMM's tiles fit R x O/G
+      gemm_serial(false, true, R, Og, cols, T(1), col, ld, w.grad + out_at, L, T(1),
+                  gw + k * R * Og, Og);  // better than O/G x R (measured: 58 against 47 GF/s)
       for (py::ssize_t o = 0; gb && o < Og; ++o)
         gb[k * Og + o] += row_sum(w.grad + out_at + o * L, cols);
     }
@@ -233,11 +238,13 @@ void run_sweep(const ConvShape& s, const ConvSweep<T>& w) {
     }
   }
   if (error) std::rethrow_exception(error);
-  if (w.weight_grad) {  // the threads' partial sums, in thread order
-    const std::int64_t weights = s.O * s.R();
+  if (w.weight_grad) {  // the threads' partial sums of each group's gw^T, in thread order
+    const std::int64_t weights = s.O * s.R(), R = s.R(), Og = s.Og();
     for (std::int64_t i = 0; i < weights; ++i) {
+      const std::int64_t o = i / R, r = i % R, k = o / Og;  // gw[o, r] = gw_k^T[r, o - k*Og]
+      const std::int64_t at = k * R * Og + r * Og + (o - k * Og);
       T total = 0;
-      for (int t = 0; t < threads; ++t) total += sums[t * acc_size + i];
+      for (int t = 0; t < threads; ++t) total += sums[t * acc_size + at];
       w.weight_grad[i] = total;
     }
     for (std::int64_t o = 0; w.bias_grad && o < s.O; ++o) {
