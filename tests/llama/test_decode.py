@@ -76,6 +76,24 @@ def test_int8_kernels_equal_the_reference(kernel, shared):
     np.testing.assert_allclose(logits, reference, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("group_size", [0, 32], ids=["float32", "int8"])
+def test_logits_do_not_depend_on_the_thread_count(group_size):
+    """Teams of 1 and 2 threads own whole kv-head groups; 3 and 4 threads (more than the two kv
+    heads) split the q/k/v rows and the heads instead. Every output keeps its float order."""
+    import pydyfast
+    model = Llama.random(q8_config(), seed=3, group_size=group_size)
+    previous = pydyfast.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2, 3, 4):
+            pydyfast.set_num_threads(threads)
+            runs.append(step_by_step(model, IDS))
+    finally:
+        pydyfast.set_num_threads(previous)
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run, runs[0])
+
+
 def test_int8_group_size_not_a_multiple_of_32_runs_the_scalar_kernel():
     config = LlamaConfig(dim=48, hidden_dim=96, n_layers=1, n_heads=4, n_kv_heads=2,
                          vocab_size=20, seq_len=16, shared_classifier=False)
