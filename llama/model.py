@@ -10,8 +10,9 @@ Two paths compute the same thing:
 - decoding one token on the CPU is one call into ``pydyfast._C.llama_decoder`` (csrc/llama.cpp):
   the whole step in compiled code, products parallel over output rows;
 - everything else (the prompt, processed as matrices; any device; ``PYDYFAST_KERNELS=numpy``)
-  runs pydyfast's ops: GEMMs, ``rms_norm``, ``apply_rotary``, ``scaled_dot_product_attention``
-  and ``decode_attention``. It is the reference the compiled step is tested against.
+  runs pydyfast's ops: GEMMs (``_C.gemm`` on the CPU), ``rms_norm``, ``apply_rotary``,
+  ``scaled_dot_product_attention`` and ``decode_attention``. It is the reference the compiled
+  step is tested against.
 With ``group_size > 0`` the matrices are int8 with a float32 scale per group of inputs (runq.c's
 format, see ``llama/quant.py``).
 """
@@ -127,12 +128,19 @@ class LlamaBlock(nn.Module):
 
 
 def _matmul(x, w):
-    """x (T, in) @ w^T for an (out, in) matrix w, dense or (int8, scales)."""
+    """x (T, in) @ w^T for an (out, in) matrix w, dense or (int8, scales). Dense products on
+    the CPU run on pydyfast's own GEMM (csrc/gemm.h, the one training's kernels call), in its
+    OpenMP pool, unless the compiled kernels are off."""
     if isinstance(w, tuple):
         if array_module(x) is not np:
             raise NotImplementedError("Llama: int8 weights run on the CPU only")
         return quant.q8_matmul(x, *w)
-    return x @ w.T
+    native = backend.native_module()
+    if native is None or array_module(x) is not np:
+        return x @ w.T
+    out = np.empty((x.shape[0], w.shape[0]), w.dtype)
+    native.gemm(np.ascontiguousarray(x, w.dtype), w, out, trans_b=True)
+    return out
 
 
 class Llama(nn.Module):

@@ -50,6 +50,30 @@ def test_compiled_step_equals_reference(small_config, small_weights, dtype, shar
                                compiled, **tol)
 
 
+def test_prefill_products_run_on_pydyfast_gemm(small_config, small_weights, monkeypatch):
+    """The prompt's matrix products go through _C.gemm (csrc/gemm.h), not numpy's BLAS."""
+    from pydyfast import _C
+    model = Llama(small_config, small_weights)
+    expected = reference_steps(model, IDS[:5])[-1]
+    shapes = []
+    gemm = _C.gemm
+
+    def spy(a, b, out, **flags):
+        shapes.append((a.shape, b.shape, flags))
+        return gemm(a, b, out, **flags)
+    monkeypatch.setattr(_C, "gemm", spy)
+    model.reset()
+    logits = model.logits(np.array(IDS[:5]))
+    c = small_config
+    per_layer = [((5, c.dim), (c.dim + 2 * c.kv_dim, c.dim)), ((5, c.dim), (c.dim, c.dim)),
+                 ((5, c.dim), (2 * c.hidden_dim, c.dim)),
+                 ((5, c.hidden_dim), (c.dim, c.hidden_dim))]
+    classifier = ((5, c.dim), (c.vocab_size, c.dim))
+    assert [s[:2] for s in shapes] == per_layer * c.n_layers + [classifier]
+    assert all(s[2] == {"trans_b": True} for s in shapes)
+    np.testing.assert_allclose(logits[-1], expected, rtol=1e-5, atol=1e-5)
+
+
 def step_by_step_from(model, ids):
     return np.stack([model.logits(np.array([i]))[0] for i in ids])
 
