@@ -50,6 +50,15 @@ inline T dot(const T* a, const T* b, i64 n) {
   return s;
 }
 
+// sum_j a[j] b[j] from j = 0 up, as llama2.c's C loops add (no SIMD reassociation): for the
+// short sums outside the products, where the order decides an activation's int8 rounding.
+template <typename T>
+inline T sum_in_order(const T* a, const T* b, i64 n) {
+  T s = 0;
+  for (i64 j = 0; j < n; ++j) s += a[j] * b[j];
+  return s;
+}
+
 // out[i] = (residual ? residual[i] : 0) + w[r0 + i, :] . x for r0 + i in [r0, r1); `residual`
 // may be `out` (each element is read before it is written).
 template <typename T>
@@ -214,7 +223,11 @@ class Decoder {
     const auto [u0, u1] = share(H, t, k);
     L.w13.products(u0, u1, in, hb_.data() + u0, nullptr);
     L.w13.products(H + u0, H + u1, in, hb2_.data() + u0, nullptr);
-    for (i64 r = u0; r < u1; ++r) hb_[r] = hb_[r] / (T(1) + std::exp(-hb_[r])) * hb2_[r];
+    for (i64 r = u0; r < u1; ++r) {  // llama2.c's order: (h * (1 / (1 + e^-h))) * h2
+      T v = hb_[r];
+      v *= T(1) / (T(1) + std::exp(-v));
+      hb_[r] = v * hb2_[r];
+    }
     barrier_.wait(k);
     L.w2.products(d0, d1, input_of(mine, hb_.data(), H), x_.data() + d0,
                   x_.data() + d0);  // x += W2 h
@@ -249,10 +262,10 @@ class Decoder {
     const i64 HD = c_.head_dim(), S = c_.seq_len;
     const T* q = qkv_.data() + h * HD;
     T* a = att_.data() + h * S;
-    const T scale = T(1) / std::sqrt(T(HD));
+    const T root = std::sqrt(T(HD));
     T m = -INFINITY;
     for (i64 t = 0; t <= pos; ++t) {
-      a[t] = dot(q, kc + (kvh * S + t) * HD, HD) * scale;
+      a[t] = sum_in_order(q, kc + (kvh * S + t) * HD, HD) / root;
       m = std::max(m, a[t]);
     }
     T sum = 0;
@@ -295,7 +308,7 @@ class Decoder {
   // rmsnorm(x) * weight into the thread's scratch (run.c's order), then the format's view.
   typename M::Input norm_input(Scratch& mine, const T* weight) {
     const i64 n = c_.dim;
-    const T ss = dot(x_.data(), x_.data(), n);
+    const T ss = sum_in_order(x_.data(), x_.data(), n);
     const T inv = T(1) / std::sqrt(ss / T(n) + T(c_.eps));
     for (i64 i = 0; i < n; ++i) mine.normed[i] = weight[i] * (inv * x_[i]);
     return input_of(mine, mine.normed.data(), n);
@@ -490,6 +503,34 @@ void init_llama(py::module_& m) {
       py::arg("cos"), py::arg("sin"), py::arg("group_size") = 0, py::arg("kernel") = "",
       "A decoder over the given weights and caches (kept alive by it): `.step(token, pos)`.\n"
       "group_size > 0: matrices are (int8 values, float32 scales per group of inputs).");
+  m.def(
+      "llama_rope_tables",
+      [](i64 head_dim, i64 seq_len, double theta) {
+        if (head_dim <= 0 || head_dim % 2 || seq_len <= 0)
+          fail("llama_rope_tables", "expected a positive even head_dim and a positive seq_len, "
+                                    "got " + std::to_string(head_dim) + " and " +
+                                    std::to_string(seq_len));
+        const i64 pairs = head_dim / 2;
+        checked_size("llama_rope_tables", {seq_len, pairs}, 4);
+        const std::vector<py::ssize_t> shape{py::ssize_t(seq_len), py::ssize_t(pairs)};
+        carray<float> cos(shape), sin(shape);
+        float* co = cos.mutable_data();
+        float* si = sin.mutable_data();
+        // llama2.c's float32 arithmetic with the C library's powf, cosf and sinf, as run.c and
+        // runq.c compute the angles each step: float64 tables differ from them in the last
+        // bit, enough to flip an int8 rounding of the activations a few tokens later.
+        for (i64 i = 0; i < pairs; ++i) {
+          const float freq = 1.0f / std::pow(float(theta), float(2 * i) / float(head_dim));
+          for (i64 p = 0; p < seq_len; ++p) {
+            const float angle = float(p) * freq;
+            co[p * pairs + i] = std::cos(angle);
+            si[p * pairs + i] = std::sin(angle);
+          }
+        }
+        return py::make_tuple(cos, sin);
+      },
+      py::arg("head_dim"), py::arg("seq_len"), py::arg("theta"),
+      "(cos, sin), each (seq_len, head_dim / 2) float32: llama2.c's rotary angles.");
   m.def(
       "q8_kernel", [](i64 group_size) { return pick_q8_dot(group_size, "").second; },
       py::arg("group_size"), "Which int8 dot product this CPU runs for that group size.");

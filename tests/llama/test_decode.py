@@ -118,6 +118,33 @@ def test_logits_do_not_depend_on_the_thread_count(group_size):
         np.testing.assert_array_equal(run, runs[0])
 
 
+def test_float32_rotary_tables_are_llama2c_float32_angles():
+    """The compiled tables (the C library's powf/cosf/sinf on float32 angles, as runq.c) and the
+    NumPy fallback (float64 rounded) agree to a last bit; both stay within float32 angle error
+    of the exact tables. float64 models keep the exact ones."""
+    from pydyfast import _C
+    from pydyfast.ops.attention import rope_tables
+    from llama.model import rotary_tables
+    config = LlamaConfig(dim=96, n_heads=2, n_kv_heads=2, seq_len=256)
+    compiled = rotary_tables(config, np.float32)
+    previous = backend.get_kernels()
+    backend.set_kernels("numpy")
+    try:
+        fallback = rotary_tables(config, np.float32)
+    finally:
+        backend.set_kernels(previous)
+    exact = rope_tables(48, 256)
+    for got, ref, fell_back in zip(compiled, exact, fallback):
+        assert got.dtype == np.float32 and got.shape == (256, 24)
+        ulps = np.abs(got.view(np.int32).astype(np.int64) - fell_back.view(np.int32))
+        assert ulps.max() <= 1 and np.mean(ulps == 0) > 0.97  # glibc: < 1 ulp, not always exact
+        np.testing.assert_allclose(got, ref, atol=3e-5)  # angles up to 255 rad in float32
+        assert not np.array_equal(got, ref)  # not the float64 angles rounded
+    assert rotary_tables(config, np.float64)[0].dtype == np.float64
+    with pytest.raises(ValueError, match="llama_rope_tables: expected a positive even head_dim"):
+        _C.llama_rope_tables(7, 4, 10000.0)
+
+
 def test_int8_group_size_not_a_multiple_of_32_runs_the_scalar_kernel():
     config = LlamaConfig(dim=48, hidden_dim=96, n_layers=1, n_heads=4, n_kv_heads=2,
                          vocab_size=20, seq_len=16, shared_classifier=False)
