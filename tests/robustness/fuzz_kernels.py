@@ -62,6 +62,7 @@ SIGNATURES = {
     "logcumsumexp_bwd": ["arr:2", "arr:2", "arr:2"],
     "topk_indices": ["arr:2", "int", "bool"],
     "q8_kernel": ["int"],
+    "llama_rope_tables": ["int", "int", "float"],
     "llama_decoder": ["config", "weights", "arr:4", "arr:4", "arr:2", "arr:2", "int", "str"],
     "log_softmax_fwd": ["arr"],
     "softmax_bwd": ["arr", "arr"],
