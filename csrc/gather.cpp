@@ -33,6 +33,15 @@ void check_indices(const char* op, const index_array& idx, std::int64_t n) {
                         " is out of range for a dimension of size " + std::to_string(n));
 }
 
+// dst[lo, hi) = base[lo, hi), or zeros without base.
+template <typename T>
+void init_range(T* dst, const T* base, std::int64_t lo, std::int64_t hi) {
+  if (base)
+    std::copy(base + lo, base + hi, dst + lo);
+  else
+    std::fill(dst + lo, dst + hi, T(0));
+}
+
 // dst[0, count) = base (or zeros without base). An orphaned worksharing loop: called inside a
 // parallel region its chunks are shared among the team (with a barrier at the end), so the
 // initialisation and the accumulation after it take one region, i.e. one thread wake-up, which
@@ -42,13 +51,8 @@ void fill_from(T* dst, const T* base, std::int64_t count) {
   constexpr std::int64_t kChunk = 1 << 16;
   const std::int64_t chunks = (count + kChunk - 1) / kChunk;
 #pragma omp for schedule(static)
-  for (std::int64_t c = 0; c < chunks; ++c) {
-    const std::int64_t lo = c * kChunk, hi = std::min(count, lo + kChunk);
-    if (base)
-      std::copy(base + lo, base + hi, dst + lo);
-    else
-      std::fill(dst + lo, dst + hi, T(0));
-  }
+  for (std::int64_t c = 0; c < chunks; ++c)
+    init_range(dst, base, c * kChunk, std::min(count, (c + 1) * kChunk));
 }
 
 int team_rank() {
@@ -121,14 +125,16 @@ void scatter_add_into(T* dst, const T* base, const std::int64_t* at, const T* s,
   py::gil_scoped_release release;
 #pragma omp parallel if (worth_parallel(O * (N + M) * I))
   {
-    fill_from(dst, base, O * N * I);
     // flat loops, not a region nested in each outer iteration: an inactive inner region still
     // costs a libgomp call per iteration (milliseconds over a topk's thousands of rows)
-    if (split_outer) {
+    if (split_outer) {  // each thread initialises the slabs it adds into: no barrier
 #pragma omp for schedule(static)
-      for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t o = 0; o < O; ++o) {
+        init_range(dst, base, o * N * I, (o + 1) * N * I);
         for (std::int64_t i = 0; i < I; ++i) add_line(o, i);
+      }
     } else {
+      fill_from(dst, base, N * I);
 #pragma omp for schedule(static)
       for (std::int64_t i = 0; i < I; ++i) add_line(0, i);
     }
@@ -165,8 +171,8 @@ carray<T> gather_bwd(carray<T> gy, index_array idx, std::int64_t n) {
 }
 
 // dst = base (zeros without base), then dst[o, idx[j], :] += alpha * src[o, j, :] for dst
-// (O, N, I), idx (M,) and src (O, M, I), in one parallel region. The inner rows are contiguous,
-// so the innermost loop vectorises. With at least as many outer slices as threads, the threads
+// (O, N, I), idx (M,) and src (O, M, I), in one parallel region without a barrier. The inner
+// rows are contiguous, so the innermost loop vectorises. With at least as many outer slices as threads, the threads
 // split them; otherwise (an embedding gradient: O = 1) each thread owns a range of the N
 // destination rows and adds the source rows whose index falls in it (every thread reads the M
 // indices, a small cost beside the rows), so no two threads write one row.
@@ -182,18 +188,22 @@ void index_add_into(T* dst, const T* base, const std::int64_t* at, const T* s, s
   py::gil_scoped_release release;
 #pragma omp parallel if (worth_parallel(O * (N + M) * I))
   {
-    fill_from(dst, base, O * N * I);
+    // each thread initialises exactly the rows it adds into, so no barrier between the two
     const int threads = team_size();
     if (O >= threads) {
 #pragma omp for schedule(static)
-      for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t o = 0; o < O; ++o) {
+        init_range(dst, base, o * N * I, (o + 1) * N * I);
         for (std::int64_t j = 0; j < M; ++j) add_row(o, j);
+      }
     } else {
       const int tid = team_rank();
       const std::int64_t lo = N * tid / threads, hi = N * (tid + 1) / threads;
-      for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t o = 0; o < O; ++o) {
+        init_range(dst, base, (o * N + lo) * I, (o * N + hi) * I);
         for (std::int64_t j = 0; j < M; ++j)
           if (at[j] >= lo && at[j] < hi) add_row(o, j);
+      }
     }
   }
 }
