@@ -172,10 +172,10 @@ carray<T> gather_bwd(carray<T> gy, index_array idx, std::int64_t n) {
 
 // dst = base (zeros without base), then dst[o, idx[j], :] += alpha * src[o, j, :] for dst
 // (O, N, I), idx (M,) and src (O, M, I), in one parallel region without a barrier. The inner
-// rows are contiguous, so the innermost loop vectorises. With at least as many outer slices as threads, the threads
-// split them; otherwise (an embedding gradient: O = 1) each thread owns a range of the N
-// destination rows and adds the source rows whose index falls in it (every thread reads the M
-// indices, a small cost beside the rows), so no two threads write one row.
+// rows are contiguous, so the innermost loop vectorises. With at least as many outer slices as
+// threads, the threads split them; otherwise (an embedding gradient: O = 1) each thread owns a
+// range of the N destination rows and adds the source rows whose index falls in it (every
+// thread reads the M indices, a small cost beside the rows), so no two threads write one row.
 template <typename T>
 void index_add_into(T* dst, const T* base, const std::int64_t* at, const T* s, std::int64_t O,
                     std::int64_t N, std::int64_t I, std::int64_t M, T alpha) {
