@@ -35,6 +35,13 @@ class Optimizer:
 
     _fused_kernel_name = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A subclass that changes the reference update but not the fused one (pydynet's SGD)
+        # would be bypassed by the kernel without a word: it keeps to its own update.
+        if "_update" in vars(cls) and not {"_fused_update", "_fused_kernel_name"} & set(vars(cls)):
+            cls._fused_kernel_name = None
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.param_groups = []

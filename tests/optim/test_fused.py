@@ -327,3 +327,18 @@ def test_kernels_check_their_lists():
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="not writeable"):
         _C.adagrad_step([read_only], [g], [m], [1], 0.1, 0.0, 0.0, 1e-10, False)
+
+
+def test_subclass_with_its_own_reference_update_keeps_it(spy):
+    """A subclass that overrides ``_update`` alone (pydynet's SGD does) is not bypassed by the
+    kernel, which would skip its change."""
+    class HalfStepSGD(optim.SGD):
+        def _update(self, param, grad, state, group):
+            super()._update(param, grad / 2, state, group)
+
+    p = Parameter(np.ones(3, np.float32))
+    opt = HalfStepSGD([p], lr=0.5)
+    p.grad = pydyfast.Tensor(np.ones(3, np.float32))
+    opt.step()
+    assert spy.calls == []
+    np.testing.assert_allclose(p.data, 0.75)
