@@ -185,7 +185,8 @@ def test_mixed_dtypes_and_missing_gradients_match_torch(name, options, spy, rng)
     if name != "SGD":
         assert opt.state[ours[1]]["step"] == 8 and opt.state[ours[0]]["step"] == 12
     # two calls a step (one per dtype), one on the 4 steps where the float64 one has no grad
-    assert {(dt, n) for _, dt, n in spy.calls} == {(np.dtype(np.float32), 2), (np.dtype(np.float64), 1)}
+    assert {(dt, n) for _, dt, n in spy.calls} == {(np.dtype(np.float32), 2),
+                                                   (np.dtype(np.float64), 1)}
     assert len(spy.calls) == 2 * 12 - 4
 
 
