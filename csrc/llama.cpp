@@ -4,9 +4,11 @@
 //
 // Decoding reads every weight once per token, so it is bound by memory bandwidth and by the
 // overhead around the matrix-vector products. Here the whole step is one OpenMP parallel region
-// (a thread team woken once per token, not once per product); the products are split by output
-// rows across the team; the small serial pieces (norms, rotary, quantizing the activations) run
-// on one thread between barriers. Weights keep llama2.c's (out, in) layout, so each output is a
+// (a thread team woken once per token, not once per product) with four phases per layer split
+// across the team and our own spin-then-sleep barrier between them (team_barrier.h); the small
+// serial pieces (norms, quantizing the activations) run redundantly on every thread, and the
+// rotary and the cache writes ride with the rows that produce them. Weights keep llama2.c's
+// (out, in) layout, so each output is a
 // contiguous dot product. Two weight formats share the step:
 //   dense   float32/float64 matrices;
 //   q8      int8 matrices with one float scale per group of `group_size` inputs of a row
@@ -16,9 +18,11 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <tuple>
 
 #include "common.h"
 #include "int8_dot.h"  // Q8Dot, pick_q8_dot, quantize_groups
+#include "team_barrier.h"
 
 namespace pydyfast {
 namespace {
@@ -42,6 +46,15 @@ template <typename T>
 inline T dot(const T* a, const T* b, i64 n) {
   T s = 0;
 #pragma omp simd reduction(+ : s)
+  for (i64 j = 0; j < n; ++j) s += a[j] * b[j];
+  return s;
+}
+
+// sum_j a[j] b[j] from j = 0 up, as llama2.c's C loops add (no SIMD reassociation): for the
+// short sums outside the products, where the order decides an activation's int8 rounding.
+template <typename T>
+inline T sum_in_order(const T* a, const T* b, i64 n) {
+  T s = 0;
   for (i64 j = 0; j < n; ++j) s += a[j] * b[j];
   return s;
 }
@@ -134,135 +147,175 @@ class Decoder {
           i64 group_size, std::vector<py::object> owners)
       : c_(shape), embedding_(embedding), layers_(std::move(layers)), final_norm_(final_norm),
         classifier_(classifier), k_cache_(k_cache), v_cache_(v_cache), cos_(cos), sin_(sin),
-        gs_(group_size), owners_(std::move(owners)),
-        x_(c_.dim), xb_(c_.dim), qkv_(c_.dim + 2 * c_.kv_dim()), hb_(c_.hidden), hb2_(c_.hidden),
-        att_(c_.n_heads * c_.seq_len), xin_(std::max(c_.dim, c_.hidden)) {}
+        gs_(group_size), owners_(std::move(owners)), x_(c_.dim), qkv_(c_.dim + 2 * c_.kv_dim()),
+        attended_(c_.dim), hb_(c_.hidden), hb2_(c_.hidden), att_(c_.n_heads * c_.seq_len) {}
 
   const Shape& shape() const { return c_; }
   std::string kernel = "dense";  // which dot product the matrices use (q8: vnni, avx2, scalar)
 
   // Logits (vocab,) of the token after `token` at position `pos`; the token's keys and values
   // go into the cache at `pos`, and positions 0..pos-1 must already be there.
+  //
+  // One parallel region per token. Each layer is four phases split over the team, with a
+  // barrier after each: (1) q/k/v rows, rotary, cache and attention, by kv-head group;
+  // (2) x += Wo att; (3) SwiGLU; (4) x += W2 h; each by output rows. The small serial pieces
+  // (RMSNorm, quantizing the activations) run on every thread into its own scratch rather than
+  // on one thread between two more barriers: they cost less than a barrier. Every output is
+  // computed in the same float order whatever the team size, so the logits do not depend on it.
   void step(i64 token, i64 pos, T* logits) {
     const Shape& c = c_;
-    const i64 D = c.dim, KV = c.kv_dim(), HD = c.head_dim(), S = c.seq_len, H = c.hidden;
-    const i64 group = c.n_heads / c.n_kv_heads;
-    std::memcpy(x_.data(), embedding_ + token * D, sizeof(T) * D);
-    typename M::Input in{};
-    bool serial = !worth_parallel(D * (D + 2 * KV + D + 3 * H) * c.n_layers + c.vocab * D);
-#pragma omp parallel if (!serial)
+    std::memcpy(x_.data(), embedding_ + token * c.dim, sizeof(T) * c.dim);
+    const bool parallel =
+        worth_parallel(c.dim * (c.dim + 2 * c.kv_dim() + c.dim + 3 * c.hidden) * c.n_layers +
+                       c.vocab * c.dim);
+    const int team = parallel ? max_threads() : 1;
+    while (int(scratch_.size()) < team) scratch_.emplace_back(c_);
+#pragma omp parallel num_threads(team) if (parallel)
     {
-      for (i64 l = 0; l < c.n_layers; ++l) {
-        const Layer<T, M>& L = layers_[l];
-        T* kc = k_cache_ + l * c.n_kv_heads * S * HD;
-        T* vc = v_cache_ + l * c.n_kv_heads * S * HD;
-#pragma omp single
-        { in = norm_input(L.attention_norm, D); }
-        matvec(L.wqkv, in, qkv_.data(), nullptr);
-#pragma omp single
-        rotate_and_cache(kc, vc, pos);
-        // Attention, one head per iteration: scores over the cache, softmax, weighted values.
-#pragma omp for schedule(static)
-        for (i64 h = 0; h < c.n_heads; ++h) {
-          const T* q = qkv_.data() + h * HD;
-          const i64 kvh = h / group;
-          T* a = att_.data() + h * S;
-          const T scale = T(1) / std::sqrt(T(HD));
-          T m = -INFINITY;
-          for (i64 t = 0; t <= pos; ++t) {
-            a[t] = dot(q, kc + (kvh * S + t) * HD, HD) * scale;
-            m = std::max(m, a[t]);
-          }
-          T sum = 0;
-          for (i64 t = 0; t <= pos; ++t) sum += (a[t] = std::exp(a[t] - m));
-          T* out = xb_.data() + h * HD;
-          std::fill(out, out + HD, T(0));
-          for (i64 t = 0; t <= pos; ++t) {
-            const T p = a[t] / sum;
-            const T* v = vc + (kvh * S + t) * HD;
-#pragma omp simd
-            for (i64 i = 0; i < HD; ++i) out[i] += p * v[i];
-          }
-        }
-#pragma omp single
-        { in = input_of(xb_.data(), D); }
-        matvec(L.wo, in, x_.data(), x_.data());  // x += Wo att
-#pragma omp single
-        { in = norm_input(L.ffn_norm, D); }
-        // SwiGLU: hidden unit r needs rows r of w1 and of w3; each thread does both for its
-        // share of the units.
-#pragma omp for schedule(static)
-        for (int t = 0; t < threads(); ++t) {
-          const auto [r0, r1] = share(H, t);
-          L.w13.products(r0, r1, in, hb_.data() + r0, nullptr);
-          L.w13.products(H + r0, H + r1, in, hb2_.data() + r0, nullptr);
-          for (i64 r = r0; r < r1; ++r) hb_[r] = hb_[r] / (T(1) + std::exp(-hb_[r])) * hb2_[r];
-        }
-#pragma omp single
-        { in = input_of(hb_.data(), H); }
-        matvec(L.w2, in, x_.data(), x_.data());  // x += W2 h
-      }
-#pragma omp single
-      { in = norm_input(final_norm_, D); }
-      matvec(classifier_, in, logits, nullptr);
+      const int k = team_size(), t = team_rank();
+      Scratch& mine = scratch_[t];
+      for (i64 l = 0; l < c.n_layers; ++l) layer(layers_[l], l, pos, t, k, mine);
+      const auto [r0, r1] = share(c.vocab, t, k);
+      classifier_.products(r0, r1, norm_input(mine, final_norm_), logits + r0, nullptr);
     }
   }
 
  private:
-  // out[r] = (residual ? residual[r] : 0) + row r . input: each thread of the team computes
-  // one contiguous share of the rows in one call (no per-row dispatch).
-  void matvec(const M& m, const typename M::Input& in, T* out, const T* residual) {
-#pragma omp for schedule(static)
-    for (int t = 0; t < threads(); ++t) {
-      const auto [r0, r1] = share(m.rows, t);
-      m.products(r0, r1, in, out + r0, residual ? residual + r0 : nullptr);
+  // What each thread keeps to itself: the normalized activations and the format's view of the
+  // vector a product reads.
+  struct Scratch {
+    std::vector<T> normed;
+    InputBuffer<T, M> input;
+    explicit Scratch(const Shape& c) : normed(c.dim), input(std::max(c.dim, c.hidden)) {}
+  };
+
+  void layer(const Layer<T, M>& L, i64 l, i64 pos, int t, int k, Scratch& mine) {
+    const Shape& c = c_;
+    const i64 D = c.dim, KV = c.kv_dim(), HD = c.head_dim(), H = c.hidden;
+    const i64 group = c.n_heads / c.n_kv_heads;
+    T* kc = k_cache_ + l * c.n_kv_heads * c.seq_len * HD;
+    T* vc = v_cache_ + l * c.n_kv_heads * c.seq_len * HD;
+    auto in = norm_input(mine, L.attention_norm);
+    i64 h0, h1;  // the query heads this thread attends with
+    if (c.n_kv_heads >= k) {
+      // Each thread owns whole kv-head groups: their q, k and v rows, then their attention,
+      // with no barrier between.
+      const auto [g0, g1] = share(c.n_kv_heads, t, k);
+      qkv_rows(L, in, g0 * group * HD, g1 * group * HD, kc, vc, pos);
+      qkv_rows(L, in, D + g0 * HD, D + g1 * HD, kc, vc, pos);
+      qkv_rows(L, in, D + KV + g0 * HD, D + KV + g1 * HD, kc, vc, pos);
+      h0 = g0 * group;
+      h1 = g1 * group;
+    } else {  // fewer kv heads than threads: split the rows (by rotary pairs), then the heads
+      const auto [p0, p1] = share((D + 2 * KV) / 2, t, k);
+      qkv_rows(L, in, 2 * p0, 2 * p1, kc, vc, pos);
+      barrier_.wait(k);
+      std::tie(h0, h1) = share(c.n_heads, t, k);
+    }
+    for (i64 h = h0; h < h1; ++h) attend(h, h / group, kc, vc, pos);
+    barrier_.wait(k);
+    const auto [d0, d1] = share(D, t, k);
+    L.wo.products(d0, d1, input_of(mine, attended_.data(), D), x_.data() + d0,
+                  x_.data() + d0);  // x += Wo att
+    barrier_.wait(k);
+    // SwiGLU: hidden unit r needs rows r of w1 and of w3; each thread does both for its share.
+    in = norm_input(mine, L.ffn_norm);
+    const auto [u0, u1] = share(H, t, k);
+    L.w13.products(u0, u1, in, hb_.data() + u0, nullptr);
+    L.w13.products(H + u0, H + u1, in, hb2_.data() + u0, nullptr);
+    for (i64 r = u0; r < u1; ++r) {  // llama2.c's order: (h * (1 / (1 + e^-h))) * h2
+      T v = hb_[r];
+      v *= T(1) / (T(1) + std::exp(-v));
+      hb_[r] = v * hb2_[r];
+    }
+    barrier_.wait(k);
+    L.w2.products(d0, d1, input_of(mine, hb_.data(), H), x_.data() + d0,
+                  x_.data() + d0);  // x += W2 h
+    barrier_.wait(k);
+  }
+
+  // Rows r0 .. r1 - 1 (even bounds) of [q; k; v]: the products, then the rotary of the q and k
+  // rows' interleaved pairs at `pos`, then the k and v rows into the cache at `pos`.
+  void qkv_rows(const Layer<T, M>& L, const typename M::Input& in, i64 r0, i64 r1, T* kc, T* vc,
+                i64 pos) {
+    const Shape& c = c_;
+    const i64 D = c.dim, KV = c.kv_dim(), HD = c.head_dim(), S = c.seq_len;
+    T* qkv = qkv_.data();
+    L.wqkv.products(r0, r1, in, qkv + r0, nullptr);
+    const T* co = cos_ + pos * (HD / 2);
+    const T* si = sin_ + pos * (HD / 2);
+    for (i64 r = r0; r < std::min(r1, D + KV); r += 2) {
+      const i64 i = (r % HD) / 2;  // D is a whole number of heads: k rows line up too
+      const T a = qkv[r], b = qkv[r + 1];
+      qkv[r] = a * co[i] - b * si[i];
+      qkv[r + 1] = a * si[i] + b * co[i];
+    }
+    for (i64 r = std::max(r0, D); r < r1; ++r) {
+      const i64 j = (r - D) % KV;  // k rows, then v rows
+      T* cache = r < D + KV ? kc : vc;
+      cache[((j / HD) * S + pos) * HD + j % HD] = qkv[r];
     }
   }
 
-  static int threads() {
+  // Query head h over the cache of kv head kvh: scores, softmax, weighted values.
+  void attend(i64 h, i64 kvh, const T* kc, const T* vc, i64 pos) {
+    const i64 HD = c_.head_dim(), S = c_.seq_len;
+    const T* q = qkv_.data() + h * HD;
+    T* a = att_.data() + h * S;
+    const T root = std::sqrt(T(HD));
+    T m = -INFINITY;
+    for (i64 t = 0; t <= pos; ++t) {
+      a[t] = sum_in_order(q, kc + (kvh * S + t) * HD, HD) / root;
+      m = std::max(m, a[t]);
+    }
+    T sum = 0;
+    for (i64 t = 0; t <= pos; ++t) sum += (a[t] = std::exp(a[t] - m));
+    T* out = attended_.data() + h * HD;
+    std::fill(out, out + HD, T(0));
+    for (i64 t = 0; t <= pos; ++t) {
+      const T p = a[t] / sum;
+      const T* v = vc + (kvh * S + t) * HD;
+#pragma omp simd
+      for (i64 i = 0; i < HD; ++i) out[i] += p * v[i];
+    }
+  }
+
+  static int max_threads() {
+#ifdef PYDYFAST_HAVE_OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+  }
+  static int team_size() {
 #ifdef PYDYFAST_HAVE_OPENMP
     return omp_get_num_threads();
 #else
     return 1;
 #endif
   }
-
-  // Thread t's rows of n: contiguous and balanced to one row.
-  static std::pair<i64, i64> share(i64 n, int t) {
-    const int k = threads();
-    return {n * t / k, n * (t + 1) / k};
+  static int team_rank() {
+#ifdef PYDYFAST_HAVE_OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
   }
 
-  // xb = rmsnorm(x) * weight, then the format's view of it.
-  typename M::Input norm_input(const T* weight, i64 n) {
-    T ss = dot(x_.data(), x_.data(), n);
+  // Thread t's part of n items among k threads: contiguous and balanced to one item.
+  static std::pair<i64, i64> share(i64 n, int t, int k) { return {n * t / k, n * (t + 1) / k}; }
+
+  // rmsnorm(x) * weight into the thread's scratch (run.c's order), then the format's view.
+  typename M::Input norm_input(Scratch& mine, const T* weight) {
+    const i64 n = c_.dim;
+    const T ss = sum_in_order(x_.data(), x_.data(), n);
     const T inv = T(1) / std::sqrt(ss / T(n) + T(c_.eps));
-    for (i64 i = 0; i < n; ++i) xb_[i] = weight[i] * (inv * x_[i]);  // run.c's order
-    return input_of(xb_.data(), n);
+    for (i64 i = 0; i < n; ++i) mine.normed[i] = weight[i] * (inv * x_[i]);
+    return input_of(mine, mine.normed.data(), n);
   }
 
-  typename M::Input input_of(const T* v, i64 n) { return xin_.view(v, n, gs_); }
-
-  // Rotate the q and k heads' interleaved pairs by position `pos`, store k and v in the cache.
-  void rotate_and_cache(T* kc, T* vc, i64 pos) {
-    const Shape& c = c_;
-    const i64 HD = c.head_dim(), P = HD / 2, S = c.seq_len;
-    const T* co = cos_ + pos * P;
-    const T* si = sin_ + pos * P;
-    for (i64 h = 0; h < c.n_heads + c.n_kv_heads; ++h) {
-      T* v = qkv_.data() + h * HD;
-      for (i64 i = 0; i < P; ++i) {
-        const T a = v[2 * i], b = v[2 * i + 1];
-        v[2 * i] = a * co[i] - b * si[i];
-        v[2 * i + 1] = a * si[i] + b * co[i];
-      }
-    }
-    const T* k = qkv_.data() + c.dim;
-    const T* v = k + c.kv_dim();
-    for (i64 h = 0; h < c.n_kv_heads; ++h) {
-      std::memcpy(kc + (h * S + pos) * HD, k + h * HD, sizeof(T) * HD);
-      std::memcpy(vc + (h * S + pos) * HD, v + h * HD, sizeof(T) * HD);
-    }
+  typename M::Input input_of(Scratch& mine, const T* v, i64 n) {
+    return mine.input.view(v, n, gs_);
   }
 
   Shape c_;
@@ -274,8 +327,9 @@ class Decoder {
   const T *cos_, *sin_;
   i64 gs_;
   std::vector<py::object> owners_;  // keeps every array the pointers above point into alive
-  std::vector<T> x_, xb_, qkv_, hb_, hb2_, att_;
-  InputBuffer<T, M> xin_;
+  std::vector<T> x_, qkv_, attended_, hb_, hb2_, att_;
+  std::vector<Scratch> scratch_;  // one per thread of the largest team so far
+  TeamBarrier barrier_;
 };
 
 // ------------------------------------------------------------------------------------ binding
@@ -449,6 +503,34 @@ void init_llama(py::module_& m) {
       py::arg("cos"), py::arg("sin"), py::arg("group_size") = 0, py::arg("kernel") = "",
       "A decoder over the given weights and caches (kept alive by it): `.step(token, pos)`.\n"
       "group_size > 0: matrices are (int8 values, float32 scales per group of inputs).");
+  m.def(
+      "llama_rope_tables",
+      [](i64 head_dim, i64 seq_len, double theta) {
+        if (head_dim <= 0 || head_dim % 2 || seq_len <= 0)
+          fail("llama_rope_tables", "expected a positive even head_dim and a positive seq_len, "
+                                    "got " + std::to_string(head_dim) + " and " +
+                                    std::to_string(seq_len));
+        const i64 pairs = head_dim / 2;
+        checked_size("llama_rope_tables", {seq_len, pairs}, 4);
+        const std::vector<py::ssize_t> shape{py::ssize_t(seq_len), py::ssize_t(pairs)};
+        carray<float> cos(shape), sin(shape);
+        float* co = cos.mutable_data();
+        float* si = sin.mutable_data();
+        // llama2.c's float32 arithmetic with the C library's powf, cosf and sinf, as run.c and
+        // runq.c compute the angles each step: float64 tables differ from them in the last
+        // bit, enough to flip an int8 rounding of the activations a few tokens later.
+        for (i64 i = 0; i < pairs; ++i) {
+          const float freq = 1.0f / std::pow(float(theta), float(2 * i) / float(head_dim));
+          for (i64 p = 0; p < seq_len; ++p) {
+            const float angle = float(p) * freq;
+            co[p * pairs + i] = std::cos(angle);
+            si[p * pairs + i] = std::sin(angle);
+          }
+        }
+        return py::make_tuple(cos, sin);
+      },
+      py::arg("head_dim"), py::arg("seq_len"), py::arg("theta"),
+      "(cos, sin), each (seq_len, head_dim / 2) float32: llama2.c's rotary angles.");
   m.def(
       "q8_kernel", [](i64 group_size) { return pick_q8_dot(group_size, "").second; },
       py::arg("group_size"), "Which int8 dot product this CPU runs for that group size.");

@@ -10,8 +10,9 @@ Two paths compute the same thing:
 - decoding one token on the CPU is one call into ``pydyfast._C.llama_decoder`` (csrc/llama.cpp):
   the whole step in compiled code, products parallel over output rows;
 - everything else (the prompt, processed as matrices; any device; ``PYDYFAST_KERNELS=numpy``)
-  runs pydyfast's ops: GEMMs, ``rms_norm``, ``apply_rotary``, ``scaled_dot_product_attention``
-  and ``decode_attention``. It is the reference the compiled step is tested against.
+  runs pydyfast's ops: GEMMs (``_C.gemm`` on the CPU), ``rms_norm``, ``apply_rotary``,
+  ``scaled_dot_product_attention`` and ``decode_attention``. It is the reference the compiled
+  step is tested against.
 With ``group_size > 0`` the matrices are int8 with a float32 scale per group of inputs (runq.c's
 format, see ``llama/quant.py``).
 """
@@ -83,6 +84,29 @@ def random_weights(config, seed=0):
             for name, shape in config.weight_shapes().items()}
 
 
+def rotary_tables(config, dtype):
+    """cos, sin (seq_len, head_dim / 2) of the rotary angles in ``dtype``.
+
+    float32 models take llama2.c's float32 angles, theta^(-2i/head_dim) and position * freq
+    rounded to float32 as run.c and runq.c compute them, so that int8 roundings of the
+    activations fall as theirs do: through the C library's powf/cosf/sinf where the kernels are
+    compiled, else rounded from float64 (the same in all but rare last-bit cases). float64
+    models keep the exact angles.
+    """
+    c = config
+    if np.dtype(dtype) != np.float32:
+        return rope_tables(c.head_dim, c.seq_len, c.rope_theta, dtype)
+    native = backend.native_module()
+    if native is not None:
+        return native.llama_rope_tables(c.head_dim, c.seq_len, c.rope_theta)
+    exponents = np.arange(0, c.head_dim, 2, dtype=np.float32) / np.float32(c.head_dim)
+    powers = (np.float64(np.float32(c.rope_theta)) ** exponents.astype(np.float64))
+    freq = np.float32(1) / powers.astype(np.float32)  # float32 division, as 1.0f / powf(...)
+    angles = np.arange(c.seq_len, dtype=np.float32)[:, None] * freq
+    return (np.cos(angles.astype(np.float64)).astype(np.float32),
+            np.sin(angles.astype(np.float64)).astype(np.float32))
+
+
 def _frozen(array):
     """A Parameter that holds ``array`` itself (no copy) and needs no gradient."""
     p = nn.Parameter(np.zeros(0, array.dtype), requires_grad=False)
@@ -127,12 +151,19 @@ class LlamaBlock(nn.Module):
 
 
 def _matmul(x, w):
-    """x (T, in) @ w^T for an (out, in) matrix w, dense or (int8, scales)."""
+    """x (T, in) @ w^T for an (out, in) matrix w, dense or (int8, scales). Dense products on
+    the CPU run on pydyfast's own GEMM (csrc/gemm.h, the one training's kernels call), in its
+    OpenMP pool, unless the compiled kernels are off."""
     if isinstance(w, tuple):
         if array_module(x) is not np:
             raise NotImplementedError("Llama: int8 weights run on the CPU only")
         return quant.q8_matmul(x, *w)
-    return x @ w.T
+    native = backend.native_module()
+    if native is None or array_module(x) is not np:
+        return x @ w.T
+    out = np.empty((x.shape[0], w.shape[0]), w.dtype)
+    native.gemm(np.ascontiguousarray(x, w.dtype), w, out, trans_b=True)
+    return out
 
 
 class Llama(nn.Module):
@@ -223,8 +254,7 @@ class Llama(nn.Module):
                 weights[f"layers.{i}.ffn_norm"] = block.ffn_norm.data
                 for name in LlamaBlock.MATRICES:
                     weights[f"layers.{i}.{name}"] = block.matrix(name)
-            cos, sin = (xp.asarray(t) for t in rope_tables(c.head_dim, c.seq_len, c.rope_theta,
-                                                           self.dtype))
+            cos, sin = (xp.asarray(t) for t in rotary_tables(c, self.dtype))
             self._cache = dict(weights=weights, k=xp.zeros(shape, self.dtype),
                                v=xp.zeros(shape, self.dtype), cos=cos, sin=sin, decoder=None)
         return self._cache

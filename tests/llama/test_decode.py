@@ -50,6 +50,30 @@ def test_compiled_step_equals_reference(small_config, small_weights, dtype, shar
                                compiled, **tol)
 
 
+def test_prefill_products_run_on_pydyfast_gemm(small_config, small_weights, monkeypatch):
+    """The prompt's matrix products go through _C.gemm (csrc/gemm.h), not numpy's BLAS."""
+    from pydyfast import _C
+    model = Llama(small_config, small_weights)
+    expected = reference_steps(model, IDS[:5])[-1]
+    shapes = []
+    gemm = _C.gemm
+
+    def spy(a, b, out, **flags):
+        shapes.append((a.shape, b.shape, flags))
+        return gemm(a, b, out, **flags)
+    monkeypatch.setattr(_C, "gemm", spy)
+    model.reset()
+    logits = model.logits(np.array(IDS[:5]))
+    c = small_config
+    per_layer = [((5, c.dim), (c.dim + 2 * c.kv_dim, c.dim)), ((5, c.dim), (c.dim, c.dim)),
+                 ((5, c.dim), (2 * c.hidden_dim, c.dim)),
+                 ((5, c.hidden_dim), (c.dim, c.hidden_dim))]
+    classifier = ((5, c.dim), (c.vocab_size, c.dim))
+    assert [s[:2] for s in shapes] == per_layer * c.n_layers + [classifier]
+    assert all(s[2] == {"trans_b": True} for s in shapes)
+    np.testing.assert_allclose(logits[-1], expected, rtol=1e-5, atol=1e-5)
+
+
 def step_by_step_from(model, ids):
     return np.stack([model.logits(np.array([i]))[0] for i in ids])
 
@@ -74,6 +98,51 @@ def test_int8_kernels_equal_the_reference(kernel, shared):
     # same integer sums and the same float order over groups: only activation roundings that
     # sit on a tie can differ between C's and NumPy's arithmetic
     np.testing.assert_allclose(logits, reference, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("group_size", [0, 32], ids=["float32", "int8"])
+def test_logits_do_not_depend_on_the_thread_count(group_size):
+    """Teams of 1 and 2 threads own whole kv-head groups; 3 and 4 threads (more than the two kv
+    heads) split the q/k/v rows and the heads instead. Every output keeps its float order."""
+    import pydyfast
+    model = Llama.random(q8_config(), seed=3, group_size=group_size)
+    previous = pydyfast.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2, 3, 4):
+            pydyfast.set_num_threads(threads)
+            runs.append(step_by_step(model, IDS))
+    finally:
+        pydyfast.set_num_threads(previous)
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run, runs[0])
+
+
+def test_float32_rotary_tables_are_llama2c_float32_angles():
+    """The compiled tables (the C library's powf/cosf/sinf on float32 angles, as runq.c) and the
+    NumPy fallback (float64 rounded) agree to a last bit; both stay within float32 angle error
+    of the exact tables. float64 models keep the exact ones."""
+    from pydyfast import _C
+    from pydyfast.ops.attention import rope_tables
+    from llama.model import rotary_tables
+    config = LlamaConfig(dim=96, n_heads=2, n_kv_heads=2, seq_len=256)
+    compiled = rotary_tables(config, np.float32)
+    previous = backend.get_kernels()
+    backend.set_kernels("numpy")
+    try:
+        fallback = rotary_tables(config, np.float32)
+    finally:
+        backend.set_kernels(previous)
+    exact = rope_tables(48, 256)
+    for got, ref, fell_back in zip(compiled, exact, fallback):
+        assert got.dtype == np.float32 and got.shape == (256, 24)
+        ulps = np.abs(got.view(np.int32).astype(np.int64) - fell_back.view(np.int32))
+        assert ulps.max() <= 1 and np.mean(ulps == 0) > 0.97  # glibc: < 1 ulp, not always exact
+        np.testing.assert_allclose(got, ref, atol=3e-5)  # angles up to 255 rad in float32
+        assert not np.array_equal(got, ref)  # not the float64 angles rounded
+    assert rotary_tables(config, np.float64)[0].dtype == np.float64
+    with pytest.raises(ValueError, match="llama_rope_tables: expected a positive even head_dim"):
+        _C.llama_rope_tables(7, 4, 10000.0)
 
 
 def test_int8_group_size_not_a_multiple_of_32_runs_the_scalar_kernel():
