@@ -37,6 +37,10 @@ OTHER_DTYPES = [np.float16, np.int64, np.int32, np.bool_, np.complex64]
 SIGNATURES = {
     "im2col": ["arr:4", "pair", "pair", "pair", "pair"],
     "col2im": ["arr:3", "pair", "pair", "pair", "pair", "pair"],
+    "conv2d_fwd": ["arr:4", "arr:4", "opt:1", "pair", "pair", "pair", "int"],
+    "conv2d_bwd_input": ["arr:4", "arr:4", "opt:1", "pair", "pair", "pair", "pair", "int"],
+    "conv2d_bwd": ["arr:4", "arr:4", "arr:4", "pair", "pair", "pair", "int", "bool", "bool"],
+    "conv_transpose2d_bwd": ["arr:4", "arr:4", "arr:4", "pair", "pair", "pair", "int", "bool"],
     "max_pool2d_fwd": ["arr:4", "pair", "pair", "pair", "pair", "pair"],
     "max_pool2d_bwd": ["arr:4", "idx:4", "pair"],
     "avg_pool2d_fwd": ["arr:4", "idx", "idx", "scale", "idx", "idx", "scale"],
