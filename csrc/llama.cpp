@@ -21,7 +21,8 @@
 #include <tuple>
 
 #include "common.h"
-#include "int8_dot.h"  // Q8Dot, pick_q8_dot, quantize_groups
+#include "dense_dot.h"  // dense_rows, sum_in_order
+#include "int8_dot.h"   // Q8Dot, pick_q8_dot, quantize_groups
 #include "team_barrier.h"
 
 namespace pydyfast {
@@ -35,40 +36,6 @@ struct Shape {
   i64 head_dim() const { return dim / n_heads; }
   i64 kv_dim() const { return n_kv_heads * head_dim(); }
 };
-
-// ------------------------------------------------------------------------------- dot products
-
-// sum_j a[j] b[j], vectorised with one accumulator; inlined into the row loops below, which
-// are what gets compiled per SIMD width. Tried and measured slower on the decode's short rows
-// (288 inputs): four rows per loop sharing the x loads (2x slower: four read streams), four
-// partial sums over the row's quarters (scalar remainders), and a cloned call per row.
-template <typename T>
-inline T dot(const T* a, const T* b, i64 n) {
-  T s = 0;
-#pragma omp simd reduction(+ : s)
-  for (i64 j = 0; j < n; ++j) s += a[j] * b[j];
-  return s;
-}
-
-// sum_j a[j] b[j] from j = 0 up, as llama2.c's C loops add (no SIMD reassociation): for the
-// short sums outside the products, where the order decides an activation's int8 rounding.
-template <typename T>
-inline T sum_in_order(const T* a, const T* b, i64 n) {
-  T s = 0;
-  for (i64 j = 0; j < n; ++j) s += a[j] * b[j];
-  return s;
-}
-
-// out[i] = (residual ? residual[i] : 0) + w[r0 + i, :] . x for r0 + i in [r0, r1); `residual`
-// may be `out` (each element is read before it is written).
-template <typename T>
-PYDYFAST_SIMD_CLONES void dense_rows(const T* w, const T* x, i64 cols, i64 r0, i64 r1, T* out,
-                                     const T* residual) {
-  for (i64 r = r0; r < r1; ++r) {
-    const T y = dot(w + r * cols, x, cols);
-    out[r - r0] = residual ? residual[r - r0] + y : y;
-  }
-}
 
 // ------------------------------------------------------------------------------ weight formats
 
