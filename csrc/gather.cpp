@@ -1,4 +1,5 @@
-// Kernel family: gather/scatter along one axis, and index_add.
+// Kernel family: gather/scatter along one axis, index_select and index_add, and the gradients
+// of gather and index_select (a scatter-add / index-add into zeros, without a zero input).
 //
 // Arrays are seen as (outer, n, inner), C-contiguous, with the indexed axis in the middle (the
 // Python op reshapes, and slices its input down to the index's extent where torch allows the
@@ -18,10 +19,41 @@ std::int64_t dim3(const py::array& a, int i) { return static_cast<std::int64_t>(
 void check_indices(const char* op, const index_array& idx, std::int64_t n) {
   const std::int64_t* p = idx.data();
   const std::int64_t count = idx.size();
-  for (std::int64_t k = 0; k < count; ++k)
-    if (p[k] < 0 || p[k] >= n)
-      throw py::index_error(std::string(op) + ": index " + std::to_string(p[k]) +
-                            " is out of range for a dimension of size " + std::to_string(n));
+  bool bad = false;
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for schedule(static) reduction(|| : bad) if (worth_parallel(count))
+    for (std::int64_t k = 0; k < count; ++k) bad = bad || p[k] < 0 || p[k] >= n;
+  }
+  if (!bad) return;
+  const std::int64_t* first = std::find_if(p, p + count, [n](std::int64_t v) {
+    return v < 0 || v >= n;
+  });
+  throw py::index_error(std::string(op) + ": index " + std::to_string(*first) +
+                        " is out of range for a dimension of size " + std::to_string(n));
+}
+
+// out = base (or zeros without base), written by the threads in parallel: a table-sized output
+// (an embedding gradient) costs a full pass over memory, which one thread alone cannot saturate.
+template <typename T>
+carray<T> start_from(const T* base, std::int64_t outer, std::int64_t n, std::int64_t inner) {
+  carray<T> out({outer, n, inner});
+  T* dst = out.mutable_data();
+  const std::int64_t count = outer * n * inner;
+  constexpr std::int64_t kChunk = 1 << 16;
+  const std::int64_t chunks = (count + kChunk - 1) / kChunk;
+  {
+    py::gil_scoped_release release;
+#pragma omp parallel for schedule(static) if (worth_parallel(count))
+    for (std::int64_t c = 0; c < chunks; ++c) {
+      const std::int64_t lo = c * kChunk, hi = std::min(count, lo + kChunk);
+      if (base)
+        std::copy(base + lo, base + hi, dst + lo);
+      else
+        std::fill(dst + lo, dst + hi, T(0));
+    }
+  }
+  return out;
 }
 
 void check_3d(const char* op, const py::array& x, const py::array& idx) {
@@ -53,9 +85,26 @@ carray<T> gather_fwd(carray<T> x, index_array idx) {
   return y;
 }
 
-// out = base; out[o, idx[o, j, i], i] += src[o, j, i]. Repeated indices accumulate. Lines with
-// different (o, i) never write to the same element, so OpenMP splits the outer axis, or the
-// inner one when there is a single outer slice (dim 0).
+// dst[o, idx[o, j, i], i] += src[o, j, i] for dst (O, N, I) and idx/src (O, M, I). Repeated
+// indices accumulate. Lines with different (o, i) never write to the same element, so OpenMP
+// splits the outer axis, or the inner one when there is a single outer slice (dim 0).
+template <typename T>
+void scatter_add_into(T* dst, const std::int64_t* at, const T* s, std::int64_t O, std::int64_t N,
+                      std::int64_t I, std::int64_t M) {
+  py::gil_scoped_release release;
+  const bool split_outer = O > 1 || I == 1;
+#pragma omp parallel for schedule(static) if (split_outer && worth_parallel(O * M * I))
+  for (std::int64_t o = 0; o < O; ++o) {
+#pragma omp parallel for schedule(static) if (!split_outer && worth_parallel(M * I))
+    for (std::int64_t i = 0; i < I; ++i)
+      for (std::int64_t j = 0; j < M; ++j) {
+        const std::int64_t k = (o * M + j) * I + i;
+        dst[(o * N + at[k]) * I + i] += s[k];
+      }
+  }
+}
+
+// out = base; out[o, idx[o, j, i], i] += src[o, j, i].
 template <typename T>
 carray<T> scatter_add_fwd(carray<T> base, index_array idx, carray<T> src) {
   check_3d("scatter_add", base, idx);
@@ -64,29 +113,66 @@ carray<T> scatter_add_fwd(carray<T> base, index_array idx, carray<T> src) {
                             shape_str(src));
   const std::int64_t O = dim3(base, 0), N = dim3(base, 1), I = dim3(base, 2), M = dim3(idx, 1);
   check_indices("scatter_add", idx, N);
-  carray<T> out({O, N, I});
-  const T* s = src.data();
-  const std::int64_t* at = idx.data();
-  T* dst = out.mutable_data();
-  std::copy(base.data(), base.data() + base.size(), dst);
-  {
-    py::gil_scoped_release release;
-    const bool split_outer = O > 1 || I == 1;
-#pragma omp parallel for schedule(static) if (split_outer && worth_parallel(O * M * I))
-    for (std::int64_t o = 0; o < O; ++o) {
-#pragma omp parallel for schedule(static) if (!split_outer && worth_parallel(M * I))
-      for (std::int64_t i = 0; i < I; ++i)
-        for (std::int64_t j = 0; j < M; ++j) {
-          const std::int64_t k = (o * M + j) * I + i;
-          dst[(o * N + at[k]) * I + i] += s[k];
-        }
-    }
-  }
+  carray<T> out = start_from(base.data(), O, N, I);
+  scatter_add_into(out.mutable_data(), idx.data(), src.data(), O, N, I, M);
   return out;
 }
 
-// out = base; out[o, idx[j], :] += alpha * src[o, j, :]. The inner rows are contiguous, so the
-// innermost loop vectorises; OpenMP splits the outer axis, or blocks of the inner one.
+// The gradient of gather: gx (outer, n, inner) = zeros with gy (the index's shape) added at the
+// index; scatter_add into zeros without reading a zero array.
+template <typename T>
+carray<T> gather_bwd(carray<T> gy, index_array idx, std::int64_t n) {
+  if (gy.ndim() != 3 || idx.ndim() != 3 || !std::equal(gy.shape(), gy.shape() + 3, idx.shape()))
+    fail("gather_bwd", "expected a gradient of the index's shape " + shape_str(idx) + ", got " +
+                           shape_str(gy));
+  const std::int64_t O = dim3(idx, 0), I = dim3(idx, 2), M = dim3(idx, 1);
+  checked_size("gather_bwd", {O, n, I}, sizeof(T));
+  check_indices("gather_bwd", idx, n);
+  carray<T> out = start_from<T>(nullptr, O, n, I);
+  scatter_add_into(out.mutable_data(), idx.data(), gy.data(), O, n, I, M);
+  return out;
+}
+
+// dst[o, idx[j], :] += alpha * src[o, j, :] for dst (O, N, I), idx (M,) and src (O, M, I). The
+// inner rows are contiguous, so the innermost loop vectorises. With more outer slices than
+// threads, OpenMP splits them; otherwise (an embedding gradient: O = 1) each thread owns a
+// range of the N destination rows and adds the source rows whose index falls in it (every
+// thread reads the M indices, a small cost beside the rows), so no two threads write one row.
+template <typename T>
+void index_add_into(T* dst, const std::int64_t* at, const T* s, std::int64_t O, std::int64_t N,
+                    std::int64_t I, std::int64_t M, T alpha) {
+  py::gil_scoped_release release;
+  const bool parallel = worth_parallel(O * M * I);
+  int threads = 1;
+#ifdef PYDYFAST_HAVE_OPENMP
+  if (parallel) threads = omp_get_max_threads();
+#endif
+  const auto add_row = [&](std::int64_t o, std::int64_t j) {
+    T* row = dst + (o * N + at[j]) * I;
+    const T* from = s + (o * M + j) * I;
+#pragma omp simd
+    for (std::int64_t i = 0; i < I; ++i) row[i] += alpha * from[i];
+  };
+  if (O >= threads) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
+    for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t j = 0; j < M; ++j) add_row(o, j);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    int tid = 0;
+#ifdef PYDYFAST_HAVE_OPENMP
+    tid = omp_get_thread_num();
+#endif
+    const std::int64_t lo = N * tid / threads, hi = N * (tid + 1) / threads;
+    for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t j = 0; j < M; ++j)
+        if (at[j] >= lo && at[j] < hi) add_row(o, j);
+  }
+}
+
+// out = base; out[o, idx[j], :] += alpha * src[o, j, :].
 template <typename T>
 carray<T> index_add_fwd(carray<T> base, index_array idx, carray<T> src, double alpha) {
   if (base.ndim() != 3 || src.ndim() != 3 || idx.ndim() != 1 || base.shape(0) != src.shape(0) ||
@@ -95,30 +181,48 @@ carray<T> index_add_fwd(carray<T> base, index_array idx, carray<T> src, double a
                       "got " + shape_str(base) + ", " + shape_str(idx) + " and " +
                           shape_str(src));
   const std::int64_t O = dim3(base, 0), N = dim3(base, 1), I = dim3(base, 2);
-  const std::int64_t M = idx.shape(0);
   check_indices("index_add", idx, N);
-  carray<T> out({O, N, I});
-  const T* s = src.data();
+  carray<T> out = start_from(base.data(), O, N, I);
+  index_add_into(out.mutable_data(), idx.data(), src.data(), O, N, I, idx.shape(0),
+                 static_cast<T>(alpha));
+  return out;
+}
+
+// y[o, j, :] = x[o, idx[j], :]: whole rows copied, in parallel over (o, j).
+template <typename T>
+carray<T> index_select_fwd(carray<T> x, index_array idx) {
+  if (x.ndim() != 3 || idx.ndim() != 1)
+    fail("index_select", "expected x (outer, n, inner) and an index (m,), got " + shape_str(x) +
+                             " and " + shape_str(idx));
+  const std::int64_t O = dim3(x, 0), N = dim3(x, 1), I = dim3(x, 2), M = idx.shape(0);
+  check_indices("index_select", idx, N);
+  carray<T> y({O, M, I});
+  const T* src = x.data();
   const std::int64_t* at = idx.data();
-  T* dst = out.mutable_data();
-  std::copy(base.data(), base.data() + base.size(), dst);
-  const T a = static_cast<T>(alpha);
-  constexpr std::int64_t kBlock = 1024;
-  const std::int64_t blocks = (I + kBlock - 1) / kBlock;
+  T* dst = y.mutable_data();
   {
     py::gil_scoped_release release;
 #pragma omp parallel for collapse(2) schedule(static) if (worth_parallel(O * M * I))
     for (std::int64_t o = 0; o < O; ++o)
-      for (std::int64_t b = 0; b < blocks; ++b) {
-        const std::int64_t lo = b * kBlock, hi = std::min(I, lo + kBlock);
-        for (std::int64_t j = 0; j < M; ++j) {
-          T* row = dst + (o * N + at[j]) * I;
-          const T* from = s + (o * M + j) * I;
-#pragma omp simd
-          for (std::int64_t i = lo; i < hi; ++i) row[i] += a * from[i];
-        }
-      }
+      for (std::int64_t j = 0; j < M; ++j)
+        std::copy(src + (o * N + at[j]) * I, src + (o * N + at[j] + 1) * I,
+                  dst + (o * M + j) * I);
   }
+  return y;
+}
+
+// The gradient of index_select: gx (outer, n, inner) = zeros with gy[o, j, :] added to row
+// idx[j]; index_add into zeros without reading a zero array.
+template <typename T>
+carray<T> index_select_bwd(carray<T> gy, index_array idx, std::int64_t n) {
+  if (gy.ndim() != 3 || idx.ndim() != 1 || gy.shape(1) != idx.shape(0))
+    fail("index_select_bwd", "expected a gradient (outer, m, inner) for an index (m,), got " +
+                                 shape_str(gy) + " and " + shape_str(idx));
+  const std::int64_t O = dim3(gy, 0), I = dim3(gy, 2);
+  checked_size("index_select_bwd", {O, n, I}, sizeof(T));
+  check_indices("index_select_bwd", idx, n);
+  carray<T> out = start_from<T>(nullptr, O, n, I);
+  index_add_into(out.mutable_data(), idx.data(), gy.data(), O, n, I, idx.shape(0), T(1));
   return out;
 }
 
@@ -129,6 +233,10 @@ void bind(py::module_& m) {
         py::arg("src").noconvert());
   m.def("index_add_fwd", &index_add_fwd<T>, py::arg("base").noconvert(), py::arg("idx"),
         py::arg("src").noconvert(), py::arg("alpha"));
+  m.def("gather_bwd", &gather_bwd<T>, py::arg("gy").noconvert(), py::arg("idx"), py::arg("n"));
+  m.def("index_select_fwd", &index_select_fwd<T>, py::arg("x").noconvert(), py::arg("idx"));
+  m.def("index_select_bwd", &index_select_bwd<T>, py::arg("gy").noconvert(), py::arg("idx"),
+        py::arg("n"));
 }
 
 }  // namespace

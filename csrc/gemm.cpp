@@ -8,6 +8,9 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <pybind11/stl.h>
 
@@ -96,6 +99,22 @@ void scale_only(std::int64_t M, std::int64_t N, T beta, T* C, std::int64_t ldc,
     }
 }
 
+// The micro-tile (MR rows x NR columns) of the kernel this CPU runs: parallel blocks are cut
+// on tile boundaries, so that no thread computes a padded partial tile in the middle of C.
+template <typename T>
+std::pair<std::int64_t, std::int64_t> tile_shape() {
+  switch (kIsa) {
+#ifdef PYDYFAST_GEMM_X86
+    case Isa::avx512:
+      return {gemm_avx512::Tile<T>::MR, gemm_avx512::Tile<T>::NR};
+    case Isa::avx2:
+      return {gemm_avx2::Tile<T>::MR, gemm_avx2::Tile<T>::NR};
+#endif
+    default:
+      return {gemm_base::Tile<T>::MR, gemm_base::Tile<T>::NR};
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -128,9 +147,10 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   if (threads > 1 && M * N * K >= (std::int64_t(1) << 20) && (M >= 32 || N >= 64)) {
     const bool split_rows = M >= N;
-    const std::int64_t extent = split_rows ? M : N, unit = split_rows ? 16 : 32;
-    std::int64_t chunk = (extent + threads - 1) / threads;
-    chunk = (chunk + unit - 1) / unit * unit;  // whole micro-tiles per thread
+    const auto [rows, cols] = tile_shape<T>();
+    const std::int64_t extent = split_rows ? M : N, unit = split_rows ? rows : cols;
+    const std::int64_t tiles = (extent + unit - 1) / unit;
+    const std::int64_t chunk = (tiles + threads - 1) / threads * unit;  // whole tiles per thread
     std::exception_ptr error;
 #pragma omp parallel num_threads(threads)
     {
@@ -176,41 +196,74 @@ template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t,
 
 namespace {
 
-// out = alpha * op(a) @ op(b) + beta * out (+ bias, relu), all 2-D C-contiguous.
+std::string dims(std::int64_t rows, std::int64_t cols) {
+  return std::to_string(rows) + "x" + std::to_string(cols);
+}
+
+// op(a) @ op(b) (+ bias per column, then relu) for 2-D operands, or for 3-D stacks of them
+// (batch first, one batch size). Returns a new array, or fills `out` (alpha/beta as in BLAS).
 template <typename T>
-void gemm_binding(const carray<T>& a, const carray<T>& b, carray<T>& out, bool trans_a,
-                  bool trans_b, double alpha, double beta, std::optional<carray<T>> bias_col,
-                  bool relu) {
-  if (a.ndim() != 2 || b.ndim() != 2 || out.ndim() != 2)
-    fail("gemm", "expected 2-D a, b and out, got shapes " + shape_str(a) + ", " + shape_str(b) +
-                     " and " + shape_str(out));
-  const std::int64_t M = trans_a ? a.shape(1) : a.shape(0), K = trans_a ? a.shape(0) : a.shape(1);
-  const std::int64_t Kb = trans_b ? b.shape(1) : b.shape(0), N = trans_b ? b.shape(0) : b.shape(1);
-  if (K != Kb || out.shape(0) != M || out.shape(1) != N)
-    fail("gemm", "op(a) " + std::to_string(M) + "x" + std::to_string(K) + " times op(b) " +
-                     std::to_string(Kb) + "x" + std::to_string(N) + " does not fit out " +
-                     shape_str(out));
-  if (bias_col && (bias_col->ndim() != 1 || bias_col->shape(0) != N))
-    fail("gemm", "expected bias of shape (" + std::to_string(N) + ",), got " +
-                     shape_str(*bias_col));
+carray<T> gemm_binding(const carray<T>& a, const carray<T>& b, bool trans_a, bool trans_b,
+                       std::optional<carray<T>> bias, bool relu, std::optional<carray<T>> out,
+                       double alpha, double beta) {
+  const py::ssize_t nd = a.ndim();
+  if ((nd != 2 && nd != 3) || b.ndim() != nd || (out && out->ndim() != nd))
+    fail("gemm", "expected a, b (and out) all 2-D or all 3-D, got shapes " + shape_str(a) +
+                     " and " + shape_str(b) + (out ? " and " + shape_str(*out) : ""));
+  const std::int64_t batch = nd == 3 ? a.shape(0) : 1;
+  const int r = int(nd) - 2;  // the first matrix axis
+  const std::int64_t M = a.shape(r + trans_a), K = a.shape(r + !trans_a);
+  const std::int64_t Kb = b.shape(r + trans_b), N = b.shape(r + !trans_b);
+  if (K != Kb || (nd == 3 && b.shape(0) != batch))
+    fail("gemm", "op(a) " + dims(M, K) + " does not fit op(b) " + dims(Kb, N) + " (shapes " +
+                     shape_str(a) + ", " + shape_str(b) + ", transposed: " +
+                     std::to_string(trans_a) + ", " + std::to_string(trans_b) + ")");
+  if (bias && (bias->ndim() != 1 || bias->shape(0) != N))
+    fail("gemm", "expected bias of shape (" + std::to_string(N) + ",), got " + shape_str(*bias));
+  std::vector<py::ssize_t> shape = {M, N};
+  if (nd == 3) shape.insert(shape.begin(), batch);
+  carray<T> c = out ? *out : carray<T>(shape);
+  for (py::ssize_t d = 0; d < nd; ++d)
+    if (c.shape(d) != shape[d]) fail("gemm", "out has shape " + shape_str(c) + ", expected " +
+                                                 (nd == 3 ? std::to_string(batch) + "x" : "") +
+                                                 dims(M, N));
+  if (!out) beta = 0.0;  // a new array holds garbage: never read it
   GemmEpilogue<T> e;
-  e.bias_col = bias_col ? bias_col->data() : nullptr;
+  e.bias_col = bias ? bias->data() : nullptr;
   e.relu = relu;
-  T* c = out.mutable_data();
-  py::gil_scoped_release release;
-  gemm<T>(trans_a, trans_b, M, N, K, T(alpha), a.data(), a.shape(1), b.data(), b.shape(1),
-          T(beta), c, N, e);
+  const T *pa = a.data(), *pb = b.data();
+  T* pc = c.mutable_data();
+  const std::int64_t lda = a.shape(nd - 1), ldb = b.shape(nd - 1);
+  const std::int64_t sa = M * K, sb = K * N, sc = M * N;
+  {
+    py::gil_scoped_release release;
+#ifdef PYDYFAST_HAVE_OPENMP
+    // Many small products (attention's heads): one per thread. Few large ones: each in parallel.
+    if (batch >= 2 * omp_get_max_threads() && worth_parallel(batch * sc * K)) {
+#pragma omp parallel for schedule(static)
+      for (std::int64_t i = 0; i < batch; ++i)
+        gemm_serial<T>(trans_a, trans_b, M, N, K, T(alpha), pa + i * sa, lda, pb + i * sb, ldb,
+                       T(beta), pc + i * sc, N, e);
+    } else
+#endif
+      for (std::int64_t i = 0; i < batch; ++i)
+        gemm<T>(trans_a, trans_b, M, N, K, T(alpha), pa + i * sa, lda, pb + i * sb, ldb, T(beta),
+                pc + i * sc, N, e);
+  }
+  return c;
 }
 
 template <typename T>
 void bind(py::module_& m) {
   m.def("gemm", &gemm_binding<T>, py::arg("a").noconvert(), py::arg("b").noconvert(),
-        py::arg("out").noconvert(), py::arg("trans_a") = false, py::arg("trans_b") = false,
-        py::arg("alpha") = 1.0, py::arg("beta") = 0.0, py::arg("bias") = py::none(),
-        py::arg("relu") = false,
-        "gemm(a, b, out, trans_a=False, trans_b=False, alpha=1, beta=0, bias=None, relu=False):"
-        " out = alpha op(a) @ op(b) + beta out (+ bias per column, then max(0, .)), in place; "
-        "op transposes when its flag is set. 2-D C-contiguous arrays of one dtype.");
+        py::arg("trans_a") = false, py::arg("trans_b") = false,
+        py::arg("bias").noconvert() = py::none(), py::arg("relu") = false,
+        py::arg("out").noconvert() = py::none(), py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
+        "gemm(a, b, trans_a=False, trans_b=False, bias=None, relu=False, out=None, alpha=1, "
+        "beta=0) -> out: alpha op(a) @ op(b) + beta out, plus bias (N,) per column, then "
+        "max(0, .) when relu; op transposes the last two axes when its flag is set. a and b are "
+        "2-D, or 3-D stacks with one batch size; C-contiguous, one dtype. Without out, a new "
+        "array (beta ignored).");
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ void init_scan(py::module_& m);
 void init_gather(py::module_& m);
 void init_sort(py::module_& m);
 void init_gemm(py::module_& m);
+void init_conv(py::module_& m);
+void init_optim(py::module_& m);
 }  // namespace pydyfast
 
 PYBIND11_MODULE(_C, m) {
@@ -57,4 +59,6 @@ PYBIND11_MODULE(_C, m) {
   pydyfast::init_gather(m);
   pydyfast::init_sort(m);
   pydyfast::init_gemm(m);
+  pydyfast::init_conv(m);
+  pydyfast::init_optim(m);
 }

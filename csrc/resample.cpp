@@ -26,6 +26,8 @@ void check_taps(const char* op, const index_array& index, const carray<T>& weigh
       index.shape(1) != weight.shape(1))
     fail(op, "expected index and weight of one shape (K, m), got " + shape_str(index) + " and " +
                  shape_str(weight));
+  if (index.shape(0) < 1)  // every output reads its first tap
+    fail(op, "expected at least one tap (K >= 1), got index of shape " + shape_str(index));
   const std::int64_t* idx = index.data();
   for (py::ssize_t t = 0; t < index.size(); ++t) {
     if (idx[t] < 0 || idx[t] >= n)

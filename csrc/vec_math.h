@@ -77,6 +77,81 @@ inline double vexp(double x) {
   return x != x ? x : out;
 }
 
+// erf, branch-free so that loops over it vectorise (glibc's erf/erff are scalar calls: about
+// 15x slower than a SIMD loop). With a = |x|:
+//   a <= 0.9:  erf(x) = x + x (S(x^2) - 1), S a polynomial (relative error of the fit: 1.2e-8
+//              float, 4e-17 double); adding x last keeps the rounding of S - 1 (at most
+//              0.13) small beside the result;
+//   a > 0.9:   erf(x) = sign(x) (1 - exp(-a^2) P(a) / Q(a)), P/Q approximating
+//              erfc(a) exp(a^2) (relative error 1.4e-10 float, 1.5e-16 double), with a capped
+//              where erf rounds to 1 (4 for float, 6 for double) so that P/Q never sees inf.
+// Both forms are computed and one selected (a blend, no branch); the sign is copied last, so
+// erf(-0) = -0, and nan passes through. The coefficients are our own weighted least-squares
+// fits on Chebyshev nodes in 40-digit arithmetic (tools/fit_erf.py reproduces them). The
+// polynomials' terms share one sign (P, Q) or decrease fast (S), so evaluating them in the
+// working precision adds about an ulp: measured over every float32 and 10^7 doubles, the
+// result is within 2 ulp (float) and 3 ulp (double) of the exact erf.
+inline float verf(float x) {
+  const float a = x < 0 ? -x : x;
+  const float s = a * a;
+  float sp = -6.08606729e-4f;
+  sp = sp * s + 5.01108325e-3f;
+  sp = sp * s - 2.67782760e-2f;
+  sp = sp * s + 1.12821221e-1f;
+  sp = sp * s - 3.76125213e-1f;
+  sp = sp * s + 1.28379153e-1f;
+  const float t = a < 4.0f ? a : 4.0f;
+  float p = 2.13126704e-5f;
+  p = p * t + 5.63641147e-1f;
+  p = p * t + 2.81915968f;
+  p = p * t + 6.14807511f;
+  p = p * t + 6.27312165f;
+  float q = t + 4.98540126f;
+  q = q * t + 11.4784524f;
+  q = q * t + 13.2238498f;
+  q = q * t + 6.27353583f;
+  const float tail = 1.0f - vexp(-t * t) * (p / q);
+  const float r = a <= 0.9f ? a + a * sp : tail;
+  const float signed_r = x < 0 ? -r : r;
+  return x != x ? x : signed_r;
+}
+
+inline double verf(double x) {
+  const double a = x < 0 ? -x : x;
+  const double s = a * a;
+  double sp = 1.02465717828200567664e-8;
+  sp = sp * s - 1.5540089842047734761e-7;
+  sp = sp * s + 1.63747256509770238138e-6;
+  sp = sp * s - 1.4919825301172841145e-5;
+  sp = sp * s + 1.20550816292777094081e-4;
+  sp = sp * s - 8.54832002325399000938e-4;
+  sp = sp * s + 5.22397750344034046021e-3;
+  sp = sp * s - 2.68661706326854813434e-2;
+  sp = sp * s + 1.12837916708897939075e-1;
+  sp = sp * s - 3.76126389031824099005e-1;
+  sp = sp * s + 1.2837916709551252809e-1;
+  const double t = a < 6.0 ? a : 6.0;
+  double p = -1.05913293437806871252e-8;
+  p = p * t + 5.64190177379655769993e-1;
+  p = p * t + 6.40735708819922843328;
+  p = p * t + 35.1226905628870379612;
+  p = p * t + 115.742518514177748439;
+  p = p * t + 240.655351978818965609;
+  p = p * t + 301.939588225474064419;
+  p = p * t + 186.793776117560530776;
+  double q = t + 11.3567725913531242374;
+  q = q * t + 62.752885310828682232;
+  q = q * t + 210.83208337043214761;
+  q = q * t + 457.129312687097422927;
+  q = q * t + 632.396892192788740067;
+  q = q * t + 512.713848796368768873;
+  q = q * t + 186.79377036753629118;
+  const double tail = 1.0 - vexp(-t * t) * (p / q);
+  const double r = a <= 0.9 ? a + a * sp : tail;
+  const double signed_r = x < 0 ? -r : r;
+  return x != x ? x : signed_r;
+}
+
 // max over x[0..n) (n >= 1)
 template <typename T>
 inline T row_max(const T* x, std::int64_t n) {

@@ -13,6 +13,7 @@ from .ops.shape import (broadcast_to, cat, concatenate, dsplit, expand, flatten,
                         unsqueeze, view, vsplit)
 from .ops.attention import *  # noqa: F401,F403
 from .ops.conv import *  # noqa: F401,F403
+from .ops.conv_transpose import *  # noqa: F401,F403
 from .ops.norm import *  # noqa: F401,F403
 from .ops.pool import *  # noqa: F401,F403
 from .ops.rnn import *  # noqa: F401,F403

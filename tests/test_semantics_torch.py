@@ -323,12 +323,24 @@ def test_optimizer_step_between_forward_and_backward_raises():
     lin = pdf.nn.Linear(3, 1)
     opt = pdf.optim.SGD(lin.parameters(), lr=0.1)
     lin(pdf.ones(2, 3)).sum().backward()
-    loss = (lin(pdf.ones(2, 3)) ** 2).sum()  # saves the weight for the input's gradient path
+    x = pdf.ones(2, 3, requires_grad=True)
+    loss = (lin(x) ** 2).sum()  # saves the weight for the input's gradient path
     version = lin.weight._version
     opt.step()
     assert lin.weight._version == version + 1
     with pytest.raises(RuntimeError, match="modified in place after it was used"):
         loss.backward()
+
+
+def test_optimizer_step_after_forward_of_a_constant_input_is_fine():
+    """As in torch: when the input needs no gradient, Linear saves only the input (for the
+    weight's gradient), so updating the weight before backward changes nothing."""
+    lin = pdf.nn.Linear(3, 1)
+    opt = pdf.optim.SGD(lin.parameters(), lr=0.1)
+    loss = lin(pdf.ones(2, 3)).sum()
+    opt.step()
+    loss.backward()
+    np.testing.assert_allclose(lin.weight.grad.numpy(), np.full((1, 3), 2.0))
 
 
 @pytest.mark.parametrize("write", [

@@ -7,7 +7,8 @@ COMMANDS = {
     "overhead": "per-op autograd overhead on tiny tensors, beside numpy and torch",
     "kernels": "compiled CPU/CUDA kernels beside their numpy reference and torch",
     "llama": "tokens/s of Llama decoding (stories15M shape)",
-    "train": "seconds per training step/epoch of the example models beside torch and PyDyNet",
+    "train": "seconds per training step of the example models beside torch and PyDyNet "
+             "(--contend, --breakdown)",
     "distributed": "all-reduce bandwidth, DDP step time and overlap with 1 and 2 MPI processes",
 }
 

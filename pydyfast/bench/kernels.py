@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from . import contend
 from .worker import run_worker, write_json
 
 FRAMEWORKS = ("pydyfast", "numpy", "torch")
@@ -123,14 +124,16 @@ def worker(framework, families, device, threads, warmup, repeat):
     return results
 
 
-def _run_worker(framework, args):
-    """One framework in its own process with its thread pools limited; {} if it fails."""
+def _run_worker(framework, args, contended=False):
+    """One framework in its own process with its thread pools limited, beside a busy process
+    when ``contended``; {} if it fails."""
     worker_args = [framework, "--device", args.device, "--threads", args.threads,
                    "--repeat", args.repeat, "--warmup", args.warmup]
     worker_args += [a for f in args.family or () for a in ("--family", f)]
-    figures, stderr = run_worker(
-        "kernels", worker_args, args.threads,
-        env={"PYDYFAST_KERNELS": "numpy" if framework == "numpy" else "native"})
+    with contend.maybe_busy(contended):
+        figures, stderr = run_worker(
+            "kernels", worker_args, args.threads,
+            env={"PYDYFAST_KERNELS": "numpy" if framework == "numpy" else "native"})
     if figures is None:
         print(f"pydyfast.bench kernels: the {framework} worker failed:\n{stderr[-2000:]}",
               file=sys.stderr)
@@ -177,6 +180,22 @@ def collect(cases, timings):
     return rows
 
 
+def contention_rows(rows, busy_rows):
+    """The rows of ``contend.table``: pydyfast/torch quiet and contended, per kernel and pass;
+    adds the contended figures to ``rows``."""
+    busy_by_key = {(r["kernel"], r["pass"]): r for r in busy_rows}
+    table_rows = []
+    for row in rows:
+        busy = busy_by_key.get((row["kernel"], row["pass"]))
+        if busy is None:  # a pass only numpy ran: no pydyfast/torch ratio either way
+            continue
+        row["contended"] = {"ms": busy["ms"], "pydyfast/torch": busy["pydyfast/torch"]}
+        slowdown = {fw: _ratio(busy["ms"][fw], row["ms"][fw]) for fw in ("pydyfast", "torch")}
+        table_rows.append((f"{row['kernel']} {row['pass']}", row["pydyfast/torch"],
+                           busy["pydyfast/torch"], slowdown))
+    return table_rows
+
+
 def _parser():
     p = argparse.ArgumentParser(prog="python -m pydyfast.bench kernels", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -187,6 +206,8 @@ def _parser():
     p.add_argument("--repeat", type=int, default=20, help="timed calls per case (median)")
     p.add_argument("--warmup", type=int, default=3, help="untimed calls first")
     p.add_argument("--quick", action="store_true", help="3 timed calls after 1 warm-up")
+    p.add_argument("--contend", action="store_true", help="time pydyfast and torch again, "
+                   "each beside one busy process, and compare the ratios")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     p.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     return p
@@ -210,6 +231,10 @@ def main(argv=None):
           f"median of {args.repeat} after {args.warmup} warm-up; ratios are time ratios "
           f"(below 1: compiled faster)")
     print(table(rows))
+    if args.contend:
+        busy = {fw: _run_worker(fw, args, contended=True) for fw in ("pydyfast", "torch")}
+        print()
+        print(contend.table(contention_rows(rows, collect(cases, busy)), "kernel pass"))
     write_json(args.json, {"device": args.device, "threads": args.threads,
                            "repeat": args.repeat, "warmup": args.warmup, "rows": rows})
     return 0

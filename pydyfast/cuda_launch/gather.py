@@ -63,3 +63,40 @@ def index_add_fwd(base, idx, src, alpha):
             (_indices(idx), src, out, np.int64(outer), np.int64(n), np.int64(m), np.int64(inner),
              scalar(base.dtype, alpha)))
     return out
+
+
+def gather_bwd(gy, idx, n):
+    """zeros (outer, n, inner) with gy (the index's shape) added at idx along the middle axis."""
+    import cupy as cp
+    _check_index("gather_bwd", gy, idx)
+    outer, m, inner = idx.shape
+    out = cp.zeros((outer, n, inner), dtype=gy.dtype)
+    if gy.size:
+        kernel(FAMILY, "scatter_add_fwd", gy.dtype)(
+            grid_1d(gy.size), (BLOCK,),
+            (_indices(idx), gy, out, np.int64(outer), np.int64(n), np.int64(m), np.int64(inner)))
+    return out
+
+
+def index_select_fwd(x, idx):
+    """y[:, j] = x[:, idx[j]] along the middle axis (cupy's take: a plain copy)."""
+    import cupy as cp
+    if idx.ndim != 1:
+        raise ValueError(f"index_select: expected a 1-d index, got shape {idx.shape}")
+    return cp.take(x, _indices(idx), axis=1)
+
+
+def index_select_bwd(gy, idx, n):
+    """zeros (outer, n, inner) with gy[:, j] added to slice idx[j] of the middle axis."""
+    import cupy as cp
+    if idx.ndim != 1 or gy.ndim != 3 or gy.shape[1] != idx.shape[0]:
+        raise ValueError(f"index_select_bwd: expected a gradient (outer, m, inner) for an index "
+                         f"(m,), got {gy.shape} and {idx.shape}")
+    outer, m, inner = gy.shape
+    out = cp.zeros((outer, n, inner), dtype=gy.dtype)
+    if gy.size:
+        kernel(FAMILY, "index_add_fwd", gy.dtype)(
+            grid_1d(gy.size), (BLOCK,),
+            (_indices(idx), gy, out, np.int64(outer), np.int64(n), np.int64(m), np.int64(inner),
+             scalar(gy.dtype, 1.0)))
+    return out

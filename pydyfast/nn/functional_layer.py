@@ -6,7 +6,7 @@ from ..backend import array_module
 from ..creation import generator
 from ..ops.dropout import Dropout
 from ..ops.embedding import Embedding
-from ..ops.linalg import matmul
+from ..ops.linalg import Linear, matmul
 from ..ops.norm import normalize_rows
 from ..tensor import Tensor
 
@@ -37,8 +37,7 @@ def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's argument name)
                          f"weight (out_features, in_features)")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape}, expected ({weight.shape[0]},)")
-    y = matmul(input, weight.T)  # N-d input: one GEMM over the flattened rows (ops/linalg.py)
-    return y if bias is None else y + bias
+    return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -9,25 +9,41 @@ what the gradient needs.
 import math
 
 from ..autograd import Function
-from ..backend import array_module
-from .special import erf_array
+from ..backend import array_module, dispatch
+from .special import _erf_ref
+
+
+def _normal_cdf(xp, x):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2."""
+    return (_erf_ref(xp, x * x.dtype.type(1 / math.sqrt(2))) + 1) * x.dtype.type(0.5)
+
+
+def _gelu_ref(xp, x):
+    """y = x Phi(x)."""
+    return x * _normal_cdf(xp, x)
+
+
+def _gelu_bwd_ref(xp, x, gy):
+    """gx = gy (Phi(x) + x phi(x)) with phi(x) = exp(-x^2 / 2) / sqrt(2 pi)."""
+    pdf = xp.exp(x * x * x.dtype.type(-0.5)) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+    return gy * (_normal_cdf(xp, x) + x * pdf)
 
 
 class GeluExact(Function):
-    """y = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2;  dy/dx = Phi(x) + x phi(x)."""
+    """y = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2;  dy/dx = Phi(x) + x phi(x).
+
+    One compiled pass each way (csrc/special.cpp); the backward recomputes Phi from x, so only
+    x is saved."""
 
     @staticmethod
     def forward(ctx, x):
-        cdf = (erf_array(x * x.dtype.type(1 / math.sqrt(2))) + 1) * x.dtype.type(0.5)
-        ctx.save_for_backward(x, cdf)
-        return x * cdf
+        ctx.save_for_backward(x)
+        return dispatch(x, ref=_gelu_ref, native="gelu_fwd")
 
     @staticmethod
     def backward(ctx, gy):
-        x, cdf = ctx.saved_tensors
-        xp = array_module(x)
-        pdf = xp.exp(x * x * x.dtype.type(-0.5)) * x.dtype.type(1 / math.sqrt(2 * math.pi))
-        return gy * (cdf + x * pdf)
+        (x,) = ctx.saved_tensors
+        return dispatch(x, gy, ref=_gelu_bwd_ref, native="gelu_bwd")
 
 
 class GeluTanh(Function):

@@ -14,6 +14,7 @@ from ..backend import array_module, dispatch
 from ..creation import generator
 from ..cuda_launch.attention import DECODE_SHARED_MEMORY_LIMIT
 from ..tensor import Tensor
+from .linalg import array_matmul
 
 __all__ = ["rope_tables", "apply_rotary", "scaled_dot_product_attention", "decode_attention"]
 
@@ -130,7 +131,7 @@ class Attention(Function):
         Hkv, S = k.shape[-3], k.shape[-2]
         rows = H // Hkv * L  # the query rows that share one kv head
         qg = q.reshape(lead + (Hkv, rows, E))
-        scores = qg @ k.swapaxes(-1, -2)
+        scores = array_matmul(qg, k.swapaxes(-1, -2))
         softmax_scale = scale
         if bias is not None:
             scores *= scale
@@ -150,7 +151,7 @@ class Attention(Function):
         pd = p if keep is None else p * keep
         ctx.save_for_backward(qg, k, v, p, pd, keep)
         ctx.scale, ctx.q_shape = scale, q.shape
-        return (pd @ v).reshape(lead + (H, L, v.shape[-1]))
+        return array_matmul(pd, v).reshape(lead + (H, L, v.shape[-1]))
 
     @staticmethod
     def backward(ctx, gy):
@@ -158,16 +159,16 @@ class Attention(Function):
         need_q, need_k, need_v = ctx.needs_input_grad[:3]
         need_bias = ctx.needs_input_grad[3:] == (True,)
         gy = gy.reshape(pd.shape[:-1] + (v.shape[-1],))
-        gv = pd.swapaxes(-1, -2) @ gy if need_v else None
+        gv = array_matmul(pd.swapaxes(-1, -2), gy) if need_v else None
         gq = gk = gbias = None
         if need_q or need_k or need_bias:
-            gp = gy @ v.swapaxes(-1, -2)
+            gp = array_matmul(gy, v.swapaxes(-1, -2))
             if keep is not None:
                 gp *= keep
             gs = dispatch(_stack3(p), _stack3(gp), ctx.scale, ref=_attention_softmax_bwd_ref,
                           native="attention_softmax_bwd").reshape(p.shape)
-            gq = (gs @ k).reshape(ctx.q_shape) if need_q else None
-            gk = gs.swapaxes(-1, -2) @ qg if need_k else None
+            gq = array_matmul(gs, k).reshape(ctx.q_shape) if need_q else None
+            gk = array_matmul(gs.swapaxes(-1, -2), qg) if need_k else None
             if need_bias:  # the mask is added after the scale: d/dbias = gs / scale
                 gbias = (gs / gs.dtype.type(ctx.scale)).reshape(ctx.q_shape[:-1] + (p.shape[-1],))
         return (gq, gk, gv, gbias)[:len(ctx.needs_input_grad)]

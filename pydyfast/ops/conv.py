@@ -1,17 +1,20 @@
-"""Convolutions as im2col + GEMM (numpy's BLAS) + col2im, in 1-D and 2-D, with groups.
+"""Convolutions in 1-D and 2-D with groups: compiled per-image kernels, im2col + GEMM references.
 
-The memory-bound halves are compiled kernels (``pydyfast._C.im2col`` / ``col2im``) with the
-NumPy references ``_im2col_ref`` / ``_col2im_ref`` beside them. The layout is
+On the CPU a convolution is one call into ``pydyfast._C`` (csrc/conv.cpp): per image, im2col of
+a tile of output rows into a buffer that stays in cache, the GEMM written straight into the NCHW
+result, and the gradients the same way, all inside one OpenMP region over the batch. The NumPy
+references below (used under ``PYDYFAST_KERNELS=numpy``, for other dtypes and on CuPy) compute
+the same with whole-batch im2col / col2im (compiled or CUDA kernels themselves) and numpy/cupy
+GEMMs. The layout is
 
     x (N, C, H, W)  <->  col (N, C*KH*KW, OH*OW),   OH = (H + 2p - d (KH - 1) - 1) // s + 1,
 
 so ``y[n] = W (O, C*KH*KW) @ col[n]`` lands in NCHW directly and groups are a reshape of the
 column rows. col2im is the adjoint of im2col: a scatter-ADD, since overlapping windows all add
 to the same input pixel (PyDyNet assigned them, and its input gradient was wrong). 1-D
-convolutions are 2-D ones with H = KH = 1.
+convolutions are 2-D ones with H = KH = 1. The transposed convolutions (conv_transpose.py) run
+on the same kernels with the roles of input and output swapped.
 """
-import math
-
 import numpy as np
 
 from ..autograd import Function
@@ -19,7 +22,7 @@ from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .padding import pad
 
-__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d"]
 
 
 _INT64_MAX = 2**63 - 1  # the kernels compute sizes in int64
@@ -148,6 +151,17 @@ def _as_2d(kernel_size, stride, padding, dilation):
     return (1, first(kernel_size)), (1, first(stride)), (0, first(padding)), (1, first(dilation))
 
 
+def as_2d_geometry(geometry):
+    """A 1-D geometry as the 2-D one of a unit-height image and kernel."""
+    return {k: ((0,) if k == "padding" else (1,)) + v for k, v in geometry.items()}
+
+
+def kernel_params(geometry, groups):
+    """The keyword arguments of the convolution kernels (the kernel size is the weight's)."""
+    return dict(stride=geometry["stride"], padding=geometry["padding"],
+                dilation=geometry["dilation"], groups=int(groups))
+
+
 def _geometry(op, kernel_size, stride, padding, dilation, n):
     return dict(kernel=ntuple(op, "kernel_size", kernel_size, n, 1),
                 stride=ntuple(op, "stride", stride, n, 1),
@@ -155,41 +169,94 @@ def _geometry(op, kernel_size, stride, padding, dilation, n):
                 dilation=ntuple(op, "dilation", dilation, n, 1))
 
 
+def _kernel_geometry(weight, stride, padding, dilation):
+    """The im2col geometry of a convolution with this weight (O, C/G, KH, KW)."""
+    return dict(kernel=tuple(weight.shape[2:]), stride=stride, padding=padding, dilation=dilation)
+
+
+def _grouped(xp, a, groups):
+    """(N, C, H, W) -> (N, G, C/G, H*W), contiguous: a broadcast gradient (from sum()) has zero
+    strides, and numpy's matmul would skip BLAS on it."""
+    n, c, h, w = a.shape
+    return xp.ascontiguousarray(a).reshape(n, groups, c // groups, h * w)
+
+
+def _weight_blocks(weight, groups):
+    """(O, C/G, KH, KW) -> (G, O/G, C/G*KH*KW); explicit sizes, as any of them may be 0."""
+    o, cg, kh, kw = weight.shape
+    return weight.reshape(groups, o // groups, cg * kh * kw)
+
+
+def _columns(x, geometry, groups):
+    """im2col(x) as (N, G, R, OH*OW): each group's column matrix, R = C/G*KH*KW."""
+    col = _im2col(x, geometry)
+    return col.reshape(col.shape[0], groups, col.shape[1] // groups, col.shape[2])
+
+
+def _conv2d_fwd_ref(xp, x, weight, bias, *, stride, padding, dilation, groups):
+    """y = W @ im2col(x) + b: x (N, C, H, W), weight (O, C/G, KH, KW) -> (N, O, OH, OW)."""
+    geometry = _kernel_geometry(weight, stride, padding, dilation)
+    out_size = conv_output_size("conv2d", x.shape[2:], **geometry)
+    y = grouped_matmul(_weight_blocks(weight, groups), _columns(x, geometry, groups))
+    y = y.reshape((x.shape[0], weight.shape[0]) + out_size)
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1)
+    return y
+
+
+def _conv2d_bwd_input_ref(xp, gy, weight, bias, *, size, stride, padding, dilation, groups):
+    """col2im(W^T @ gy) + bias per channel: gy (N, O, OH, OW) -> (N, C, H, W) with (H, W) =
+    size; conv2d's input gradient, and conv_transpose2d's forward."""
+    geometry = _kernel_geometry(weight, stride, padding, dilation)
+    gcol = grouped_matmul(_weight_blocks(weight, groups).transpose(0, 2, 1),
+                          _grouped(xp, gy, groups))
+    gx = _col2im(gcol.reshape(gy.shape[0], gcol.shape[1] * gcol.shape[2], gcol.shape[3]),
+                 tuple(size), geometry)
+    if bias is not None:
+        gx += bias.reshape(-1, 1, 1)
+    return gx
+
+
+def _conv2d_bwd_ref(xp, x, weight, gy, *, stride, padding, dilation, groups, input_grad,
+                    bias_grad):
+    """(gx or None, gw, gb or None) of y = conv2d(x, weight) + b for the output gradient gy."""
+    params = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    col = _columns(x, _kernel_geometry(weight, stride, padding, dilation), groups)
+    gw = weight_gradient(_grouped(xp, gy, groups), col).reshape(weight.shape)
+    gx = (_conv2d_bwd_input_ref(xp, gy, weight, None, size=x.shape[2:], **params)
+          if input_grad else None)
+    return gx, gw, gy.sum(axis=(0, 2, 3)) if bias_grad else None
+
+
 class Conv2d(Function):
-    """y = W * x + b over (N, C, H, W) with weight (O, C/groups, KH, KW) and bias (O,)."""
+    """y = W * x + b over (N, C, H, W) with weight (O, C/groups, KH, KW) and bias (O,).
+
+    Saves x (not its columns) for the weight gradient: the backward rebuilds the columns one
+    image at a time, which costs less than keeping the whole batch's im2col alive."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias=None, *, geometry, groups):
-        n, (o, cg, kh, kw) = x.shape[0], weight.shape
-        out_size = conv_output_size("conv2d", x.shape[2:], **geometry)
-        # explicit sizes, not -1: a reshape cannot infer an axis when the batch is empty
-        col = _im2col(x, geometry).reshape(n, groups, cg * kh * kw, math.prod(out_size))
-        w = weight.reshape(groups, o // groups, cg * kh * kw)
-        y = grouped_matmul(w, col).reshape((n, o) + out_size)
-        if bias is not None:
-            y += bias.reshape(o, 1, 1)
-        needs = ctx.needs_input_grad
-        ctx.save_for_backward(w if needs[0] else None, col if needs[1] else None)
-        ctx.geometry, ctx.groups, ctx.x_shape, ctx.w_shape = geometry, groups, x.shape, weight.shape
+    def forward(ctx, x, weight, bias=None, *, params):
+        # gpu=False: on CuPy the reference is the fast path (CUDA im2col/col2im and cuBLAS)
+        y = dispatch(x, weight, bias, ref=_conv2d_fwd_ref, native="conv2d_fwd", gpu=False,
+                     **params)
+        ctx.save_for_backward(weight, x if ctx.needs_input_grad[1] else None)
+        ctx.params, ctx.x_size = params, x.shape[2:]
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        w, col = ctx.saved_tensors
-        n, g = gy.shape[0], ctx.groups
-        # a broadcast gradient (from sum()) has zero strides: numpy's matmul would skip BLAS
-        gy = array_module(gy).ascontiguousarray(gy).reshape(n, g, gy.shape[1] // g,
-                                                            math.prod(gy.shape[2:]))
-        gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gcol = grouped_matmul(w.transpose(0, 2, 1), gy)
-            gcol = gcol.reshape(n, gcol.shape[1] * gcol.shape[2], gcol.shape[3])
-            gx = _col2im(gcol, ctx.x_shape[2:], ctx.geometry)
-        if ctx.needs_input_grad[1]:
-            gw = weight_gradient(gy, col).reshape(ctx.w_shape)
-        if ctx.needs_input_grad[2:] == (True,):
-            gb = gy.sum(axis=(0, 3)).reshape(-1)
-        return (gx, gw, gb)[:len(ctx.needs_input_grad)]
+        weight, x = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        bias_grad = needs[2:] == (True,)
+        if needs[1]:  # one pass over the batch for every gradient
+            gx, gw, gb = dispatch(x, weight, gy, ref=_conv2d_bwd_ref, native="conv2d_bwd",
+                                  gpu=False, input_grad=needs[0], bias_grad=bias_grad,
+                                  **ctx.params)
+        else:
+            gx = dispatch(gy, weight, None, ref=_conv2d_bwd_input_ref, native="conv2d_bwd_input",
+                          gpu=False, size=ctx.x_size, **ctx.params) if needs[0] else None
+            gw, gb = None, gy.sum(axis=(0, 2, 3)) if bias_grad else None
+        return (gx, gw, gb)[:len(needs)]
 
 
 def grouped_matmul(w, x):
@@ -214,8 +281,7 @@ def weight_gradient(gy, col):
     GEMMs summed over the batch (one GEMM over N*L would first need col transposed to
     (G, R, N*L), a copy of the largest array of the step)."""
     xp = array_module(gy)
-    n, g, og, length = gy.shape
-    if n == 1:
+    if gy.shape[0] == 1:
         return xp.matmul(gy[0], col[0].transpose(0, 2, 1))
     return xp.matmul(gy, col.transpose(0, 1, 3, 2)).sum(axis=0)
 
@@ -287,11 +353,11 @@ def _conv(op, spatial, input, weight, bias, stride, padding, dilation, groups): 
     geometry = _geometry(op, weight.shape[2:], stride, padding, dilation, spatial)
     conv_output_size(op, x.shape[2:], **geometry)
     if spatial == 1:
-        geometry = {k: ((0,) if k == "padding" else (1,)) + v for k, v in geometry.items()}
+        geometry = as_2d_geometry(geometry)
         x = x.reshape(x.shape[:2] + (1, x.shape[2]))
         weight = weight.reshape(weight.shape[:2] + (1, weight.shape[2]))
     inputs = (x, weight) if bias is None else (x, weight, bias)
-    y = Conv2d.apply(*inputs, geometry=geometry, groups=int(groups))
+    y = Conv2d.apply(*inputs, params=kernel_params(geometry, groups))
     shape = y.shape[:2] + y.shape[4 - spatial:]
     return y.reshape(shape if input.ndim == spatial + 2 else shape[1:])
 
@@ -311,78 +377,3 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     output (N, O, OL), OL = (L + 2 padding - dilation (K - 1) - 1) // stride + 1."""
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
-
-class ConvTranspose2d(Function):
-    """The adjoint of Conv2d in x: x (N, C_in, H, W), weight (C_in, C_out/G, KH, KW)."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias=None, *, geometry, groups, out_size):
-        xp = array_module(x)
-        n, cin, h, w = x.shape
-        cout_g, kh, kw = weight.shape[1:]
-        wg = weight.reshape(groups, cin // groups, cout_g * kh * kw)
-        col = grouped_matmul(wg.transpose(0, 2, 1), x.reshape(n, groups, cin // groups, h * w))
-        col = col.reshape(n, groups * cout_g * kh * kw, h, w)  # explicit: n may be 0
-        full = conv_output_size("conv_transpose2d", out_size, **geometry)
-        if full != (h, w):  # output_padding >= stride: window positions no input reaches
-            col = xp.pad(col, ((0, 0), (0, 0), (0, full[0] - h), (0, full[1] - w)))
-        y = _col2im(col.reshape(n, col.shape[1], col.shape[2] * col.shape[3]), out_size,
-                    geometry)
-        if bias is not None:
-            y += bias.reshape(-1, 1, 1)
-        needs = ctx.needs_input_grad
-        ctx.save_for_backward(wg if needs[0] else None, x if needs[1] else None)
-        ctx.geometry, ctx.groups, ctx.in_size = geometry, groups, (h, w)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        wg, x = ctx.saved_tensors
-        n, g = gy.shape[0], ctx.groups
-        h, w = ctx.in_size
-        col = _im2col(gy, ctx.geometry)  # OH >= H when output_padding > 0: keep the first H*W
-        col = col.reshape(n, col.shape[1], *conv_output_size(
-            "conv_transpose2d", gy.shape[2:], **ctx.geometry))[:, :, :h, :w]
-        col = col.reshape(n, g, col.shape[1] // g, h * w)
-        gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = grouped_matmul(wg, col).reshape(n, wg.shape[0] * wg.shape[1], h, w)
-        if ctx.needs_input_grad[1]:
-            xg = x.reshape(n, g, x.shape[1] // g, h * w)
-            gw = weight_gradient(xg, col).reshape((x.shape[1], -1) + ctx.geometry["kernel"])
-        if ctx.needs_input_grad[2:] == (True,):
-            gb = gy.sum(axis=(0, 2, 3))
-        return (gx, gw, gb)[:len(ctx.needs_input_grad)]
-
-
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,  # noqa: A002
-                     groups=1, dilation=1):
-    """2-D transposed convolution (the gradient of conv2d with respect to its input).
-
-    input (N, C_in, H, W) or (C_in, H, W); weight (C_in, C_out/groups, KH, KW); bias (C_out,);
-    output (N, C_out, OH, OW), OH = (H - 1) stride - 2 padding + dilation (KH - 1)
-    + output_padding + 1.
-    """
-    op = "conv_transpose2d"
-    x = _check_conv(op, input, weight, bias, groups, 2)
-    cin, cout_g, kh, kw = weight.shape
-    if x.shape[1] != cin or cin % groups:
-        raise ValueError(f"{op}: input {input.shape} does not match weight {weight.shape} with "
-                         f"groups={groups}: expected {cin} input channels, divisible by groups")
-    if bias is not None and bias.shape != (cout_g * groups,):
-        raise ValueError(f"{op}: expected bias of shape ({cout_g * groups},), got {bias.shape}")
-    geometry = _geometry(op, (kh, kw), stride, padding, dilation, 2)
-    extra = ntuple(op, "output_padding", output_padding, 2, 0)
-    if any(e >= max(s, d) for e, s, d in zip(extra, geometry["stride"], geometry["dilation"])):
-        raise ValueError(f"{op}: output_padding {extra} must be smaller than either stride "
-                         f"{geometry['stride']} or dilation {geometry['dilation']}")
-    out_size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1 for n, s, p, d, k, e in zip(
-        x.shape[2:], geometry["stride"], geometry["padding"], geometry["dilation"], (kh, kw),
-        extra))
-    _check_int64(op, "the output size", out_size)
-    if min(out_size) < 1:
-        raise ValueError(f"{op}: the output size {out_size} for input {input.shape} is not "
-                         f"positive (padding {geometry['padding']} too large)")
-    inputs = (x, weight) if bias is None else (x, weight, bias)
-    y = ConvTranspose2d.apply(*inputs, geometry=geometry, groups=int(groups), out_size=out_size)
-    return y if input.ndim == 4 else y.reshape(y.shape[1:])

@@ -35,6 +35,19 @@ def _index_add_ref(xp, base, idx, src, alpha):
     return out
 
 
+def _gather_bwd_ref(xp, gy, idx, n):
+    outer, _, inner = idx.shape
+    return _scatter_add_ref(xp, xp.zeros((outer, n, inner), gy.dtype), idx, gy)
+
+
+def _index_select_ref(xp, x, idx):
+    return xp.take(x, idx, axis=1)
+
+
+def _index_select_bwd_ref(xp, gy, idx, n):
+    return _index_add_ref(xp, xp.zeros((gy.shape[0], n, gy.shape[2]), gy.dtype), idx, gy, 1.0)
+
+
 def _region(shape, axis, index_shape):
     """The slices of an array of ``shape`` that an index of ``index_shape`` covers (all of
     ``axis``), or None when it covers every dimension fully."""
@@ -43,12 +56,22 @@ def _region(shape, axis, index_shape):
     return tuple(slice(None) if d == axis else slice(0, i) for d, i in enumerate(index_shape))
 
 
+def _fresh_reshape(a, shape):
+    """``a`` (a kernel's fresh output) with ``shape``, relabelled in place rather than viewed:
+    autograd copies a view before a leaf keeps it as .grad (it may share memory with another
+    gradient), which for a table-sized gradient costs as much as computing it."""
+    if a.base is None and a.flags.c_contiguous:
+        a.shape = shape
+        return a
+    return a.reshape(shape)
+
+
 def _gather(x, idx, axis):
     """``take_along_axis`` over the region the index covers, on the dispatched kernel."""
     region = _region(x.shape, axis, idx.shape)
     xs = x if region is None else x[region]
-    return dispatch(_lines(xs, axis), _lines(idx, axis), ref=_gather_ref,
-                    native="gather_fwd").reshape(idx.shape)
+    return _fresh_reshape(dispatch(_lines(xs, axis), _lines(idx, axis), ref=_gather_ref,
+                                   native="gather_fwd"), idx.shape)
 
 
 def _scatter_add(base, idx, src, axis):
@@ -83,8 +106,12 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        xp = array_module(gy)
-        return _scatter_add(xp.zeros(ctx.shape, gy.dtype), ctx.index, gy, ctx.axis)
+        # the gradient of the region the index covers (all of it, usually), zeros elsewhere
+        n = ctx.shape[ctx.axis]
+        g = dispatch(_lines(gy, ctx.axis), _lines(ctx.index, ctx.axis), n, ref=_gather_bwd_ref,
+                     native="gather_bwd")
+        covered = ctx.index.shape[:ctx.axis] + (n,) + ctx.index.shape[ctx.axis + 1:]
+        return _padded(array_module(gy), _fresh_reshape(g, covered), ctx.shape)
 
 
 class ScatterAdd(Function):
@@ -130,16 +157,20 @@ class Scatter(Function):
 
 
 class IndexSelect(Function):
+    """y = the slices ``index`` of x along ``axis``; the gradient adds them back (index_add
+    into zeros, one compiled pass)."""
+
     @staticmethod
     def forward(ctx, x, index, axis):
         ctx.index, ctx.axis, ctx.shape = index, axis, x.shape
-        return array_module(x).take(x, index, axis=axis)
+        y = dispatch(_lines(x, axis), index, ref=_index_select_ref, native="index_select_fwd")
+        return y.reshape(x.shape[:axis] + index.shape + x.shape[axis + 1:])
 
     @staticmethod
     def backward(ctx, gy):
-        xp = array_module(gy)
-        zeros = xp.zeros(ctx.shape, gy.dtype)
-        return _index_add(zeros, ctx.index, gy, ctx.axis, 1.0)
+        gx = dispatch(_lines(gy, ctx.axis), ctx.index, ctx.shape[ctx.axis],
+                      ref=_index_select_bwd_ref, native="index_select_bwd")
+        return _fresh_reshape(gx, ctx.shape)
 
 
 def _index_add(base, index, src, axis, alpha):

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..autograd import Function
-from ..backend import array_module
+from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .elementwise import add, mul, operands, where
 
@@ -15,13 +15,55 @@ def _swap_last(a):
     return a.swapaxes(-1, -2)
 
 
-def _rows_matmul(xp, a, b):
-    """``a @ b``; an N-d ``a`` times a 2-d ``b`` as one GEMM over a's flattened rows (numpy
-    would run one small GEMM per batch slice)."""
-    if b.ndim == 2 and a.ndim > 2:
+def _gemm_ref(xp, a, b, trans_a=False, trans_b=False, bias=None, relu=False):
+    """Reference of ``_C.gemm``: op(a) @ op(b) (+ bias per column, then relu)."""
+    y = xp.matmul(_swap_last(a) if trans_a else a, _swap_last(b) if trans_b else b)
+    if bias is not None:
+        y += bias
+    if relu:
+        xp.maximum(y, 0, out=y)
+    return y
+
+
+def _oriented(m):
+    """(array, transposed) with op(array) == m and the array C-contiguous: a transposed view
+    (``W.T``, ``k.transpose(-1, -2)``) becomes its contiguous base and a flag, not a copy."""
+    if m.flags.c_contiguous:
+        return m, False
+    t = _swap_last(m)
+    if t.flags.c_contiguous:
+        return t, True
+    return array_module(m).ascontiguousarray(m), False
+
+
+def gemm(a, b, bias=None, relu=False):
+    """a @ b (+ bias (n,) per column, then relu) for 2-D a, b, or 3-D stacks with one batch size.
+    On the CPU, float32/float64, it runs in csrc/gemm.cpp, inside pydyfast's own OpenMP pool:
+    numpy's OpenBLAS keeps a second pool whose threads spin after each product and slow the
+    kernel that follows on a small machine. Transposed views cost no copy."""
+    (a, ta), (b, tb) = _oriented(a), _oriented(b)
+    return dispatch(a, b, ref=_gemm_ref, native="gemm", gpu=False, trans_a=ta, trans_b=tb,
+                    bias=bias, relu=relu)
+
+
+def array_matmul(a, b):
+    """``a @ b`` on arrays with numpy's semantics, for the ops' forward and backward code. A 2-D
+    ``b`` times an N-d ``a`` is one GEMM over a's flattened rows (numpy would run one small GEMM
+    per batch slice); equal batch axes are one stack of GEMMs; broadcast batch axes and 1-d
+    operands go to ``xp.matmul``."""
+    xp = array_module(a)
+    if a.ndim < 2 or b.ndim < 2:
+        return xp.matmul(a, b)
+    if b.ndim == 2:
         rows = math.prod(a.shape[:-1])  # not -1: reshape cannot infer it when k = 0
-        return xp.matmul(a.reshape(rows, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
-    return xp.matmul(a, b)
+        return gemm(a.reshape(rows, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
+    if a.shape[:-2] != b.shape[:-2]:
+        return xp.matmul(a, b)
+    (a, ta), (b, tb) = _oriented(a), _oriented(b)  # before the reshape, which would copy a view
+    stack = math.prod(a.shape[:-2])
+    a3, b3 = a.reshape(stack, *a.shape[-2:]), b.reshape(stack, *b.shape[-2:])
+    y = gemm(_swap_last(a3) if ta else a3, _swap_last(b3) if tb else b3)
+    return y.reshape(*a.shape[:-2], *y.shape[-2:])
 
 
 class MatMul(Function):
@@ -30,7 +72,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _rows_matmul(array_module(a), a, b)
+        return array_matmul(a, b)
 
     @staticmethod
     def backward(ctx, gy):
@@ -47,20 +89,45 @@ class MatMul(Function):
             g2 = xp.expand_dims(g2, -2)
         ga = gb = None
         if need_a:
-            ga = _rows_matmul(xp, g2, _swap_last(b2))
+            ga = array_matmul(g2, _swap_last(b2))
             if a.ndim == 1:  # (..., 1, k) summed over the batch back to (k,); k may be 0
                 ga = ga.sum(axis=tuple(range(ga.ndim - 1)))
         if need_b and b.ndim == 2 and a.ndim > 2:
             # A weight shared across batch axes (x @ W^T in Linear): one GEMM over the flattened
             # rows, instead of a (batch, k, n) stack of products for the engine to sum.
             rows = math.prod(a.shape[:-1])
-            gb = xp.matmul(_swap_last(a.reshape(rows, a.shape[-1])),
-                           g2.reshape(rows, g2.shape[-1]))
+            gb = gemm(_swap_last(a.reshape(rows, a.shape[-1])), g2.reshape(rows, g2.shape[-1]))
         elif need_b:
-            gb = xp.matmul(_swap_last(a2), g2)
+            gb = array_matmul(_swap_last(a2), g2)
             if b.ndim == 1:  # (..., k, 1) summed over the batch back to (k,); k may be 0
                 gb = gb[..., 0].sum(axis=tuple(range(gb.ndim - 2)))
         return ga, gb
+
+
+class Linear(Function):
+    """y = x W^T + b over x's flattened rows: one GEMM with the bias added in its epilogue.
+    Gradients: gx = gy W, gW = gy^T x (computed in W's own layout, so no transposed copy of a
+    weight-sized array), gb = gy summed over the rows."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              weight if ctx.needs_input_grad[0] else None)
+        ctx.x_shape = x.shape
+        rows = math.prod(x.shape[:-1])  # not -1: reshape cannot infer it when k = 0
+        y = gemm(x.reshape(rows, x.shape[-1]), _swap_last(weight), bias=bias)
+        return y.reshape(*x.shape[:-1], weight.shape[0])
+
+    @staticmethod
+    def backward(ctx, gy):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        rows = math.prod(ctx.x_shape[:-1])
+        g2 = gy.reshape(rows, gy.shape[-1])
+        gx = gemm(g2, weight).reshape(ctx.x_shape) if needs[0] else None
+        gw = gemm(_swap_last(g2), x.reshape(rows, x.shape[-1])) if needs[1] else None
+        gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        return (gx, gw, gb)[:len(needs)]
 
 
 def matmul(a, b):

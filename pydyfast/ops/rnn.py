@@ -9,6 +9,7 @@ step per time; gradients through time come from the ordinary autograd graph of t
 from ..autograd import Function
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
+from .linalg import Linear, gemm
 from .shape import split, stack
 
 __all__ = ["gru_cell", "lstm_cell", "rnn_tanh_cell", "rnn_relu_cell", "rnn_sequence"]
@@ -63,42 +64,18 @@ def _lstm_gates_bwd_ref(xp, saved, c, gh_out, gc_out):
 
 
 # ----------------------------------------------------------------------------- Functions
-class InputProjection(Function):
-    """y = x W^T (+ b). x: (..., I), W: (O, I), b: (O,) -> (..., O). All time steps of a sequence
-    in one GEMM."""
-
-    @staticmethod
-    def forward(ctx, x, w, *bias):
-        ctx.save_for_backward(x, w)
-        y = x @ w.T
-        return y + bias[0] if bias else y
-
-    @staticmethod
-    def backward(ctx, gy):
-        x, w = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        g2 = gy.reshape(-1, gy.shape[-1])
-        gx = gy @ w if needs[0] else None
-        gw = g2.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
-        if len(needs) == 3:
-            return gx, gw, (g2.sum(axis=0) if needs[2] else None)
-        return gx, gw
-
-
 def _recurrent_input(h, w_hh, bias):
     """gh = h W_hh^T (+ b_hh)."""
     xp = array_module(h)
-    gh = h @ w_hh.T
-    if bias:
-        gh += bias[0]
+    gh = gemm(h, w_hh.T, bias=bias[0] if bias else None)
     return xp, h, gh
 
 
 def _recurrent_grads(ctx, dgh, dh, h, w_hh):
     """Adds the path through gh = h W_hh^T + b_hh: returns (d h, d W_hh, d b_hh or nothing)."""
     needs = ctx.needs_input_grad
-    dh = dh + dgh @ w_hh
-    dw = dgh.T @ h if needs[-2 if ctx.has_bias else -1] else None
+    dh = dh + gemm(dgh, w_hh)
+    dw = gemm(dgh.T, h) if needs[-2 if ctx.has_bias else -1] else None
     if ctx.has_bias:
         return dh, dw, (dgh.sum(axis=0) if needs[-1] else None)
     return dh, dw
@@ -228,7 +205,7 @@ def _cell(mode, op, input, hx, w_ih, w_hh, b_ih, b_hh):
         for i, (name, s) in enumerate(zip(names, states)):
             _check_state(op, name, s, shape[1:] if unbatched else shape, input.dtype)
             states[i] = s.reshape(shape) if unbatched else s
-    gi = InputProjection.apply(x, w_ih, *(() if b_ih is None else (b_ih,)))
+    gi = Linear.apply(x, w_ih, *(() if b_ih is None else (b_ih,)))
     out = _step(mode, gi, tuple(states) if mode == "lstm" else states[0], w_hh, b_hh)
     if unbatched:
         return tuple(o.reshape(H) for o in out) if mode == "lstm" else out.reshape(H)
@@ -288,7 +265,7 @@ def rnn_sequence(mode, input, hx, w_ih, w_hh, b_ih=None, b_hh=None, reverse=Fals
         raise TypeError(f"rnn_sequence ({mode}): the input is {input.dtype} but the weights are "
                         f"{w_ih.dtype}; expected one dtype (convert the input with .to())")
     T = input.shape[0]
-    gi = InputProjection.apply(input, w_ih, *(() if b_ih is None else (b_ih,)))
+    gi = Linear.apply(input, w_ih, *(() if b_ih is None else (b_ih,)))
     steps = split(gi, T, axis=0) if T > 1 else [gi]
     state = hx
     outputs = [None] * T

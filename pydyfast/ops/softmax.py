@@ -103,6 +103,8 @@ class Softmax(Function):
             gx = dispatch(y, g, ref=_log_softmax_bwd_ref, native="log_softmax_bwd")
         else:
             gx = dispatch(y, g, ref=_softmax_bwd_ref, native="softmax_bwd")
+        if ctx.axis in (-1, gx.ndim - 1):
+            return gx  # a fresh array, not a view: autograd keeps it as a leaf's .grad uncopied
         return xp.moveaxis(gx, -1, ctx.axis)
 
 

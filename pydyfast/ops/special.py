@@ -1,7 +1,7 @@
-"""Special functions: erf (a compiled kernel, csrc/special.cpp and kernels/special.cu, with its
-NumPy reference beside it), erfc and erfinv (scipy.special, or cupyx's, when installed;
-otherwise math.erfc per element, and for erfinv a rational first guess refined by Newton steps
-on erf), xlogy, and softsign as a function. Integer inputs compute in the default floating
+"""Special functions: erf (compiled kernels for its value and gradient, csrc/special.cpp and
+kernels/special.cu, with their NumPy references beside them), erfc and erfinv (scipy.special,
+or cupyx's, when installed; otherwise math.erfc per element, and for erfinv a rational first
+guess refined by Newton steps on erf), xlogy, and softsign as a function. Integer inputs compute in the default floating
 dtype, as torch's do.
 """
 import math
@@ -46,9 +46,9 @@ def _erf_ref(xp, x):
     return xp.copysign(xp.where(a < _ERF_SERIES_LIMIT, small, large), x).astype(x.dtype)
 
 
-def erf_array(x):
-    """erf of a float32/float64 numpy or cupy array on the best kernel (gelu uses it too)."""
-    return dispatch(x, ref=_erf_ref, native="erf_fwd")
+def _erf_bwd_ref(xp, x, gy):
+    """gx = gy * 2/sqrt(pi) * exp(-x^2)."""
+    return gy * (x.dtype.type(2 / math.sqrt(math.pi)) * xp.exp(-x * x))
 
 
 # ----------------------------------------------------------------------------- functions
@@ -58,12 +58,12 @@ class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return erf_array(x)
+        return dispatch(x, ref=_erf_ref, native="erf_fwd")
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        return gy * (x.dtype.type(2 / math.sqrt(math.pi)) * array_module(x).exp(-x * x))
+        return dispatch(x, gy, ref=_erf_bwd_ref, native="erf_bwd")
 
 
 # ----------------------------------------------------------------------------- public API

@@ -2,10 +2,12 @@
 Adadelta, RMSprop (torch.optim's update rules, including the order of operations)."""
 import numpy as np
 
+from ..tensor import Tensor
+from .adam import zeros_state
 from .optimizer import Optimizer
 
-# numpy ufuncs and zeros_like dispatch to cupy for cupy arrays (NEP 13/18), so these updates
-# run unchanged on both devices.
+# numpy ufuncs and zeros_like dispatch to cupy for cupy arrays (NEP 13/18), so these reference
+# updates run unchanged on both devices.
 
 
 def _decayed(grad, param, weight_decay):
@@ -13,50 +15,78 @@ def _decayed(grad, param, weight_decay):
     return grad + weight_decay * param if weight_decay else grad
 
 
+def _check_non_negative(name, group, keys):
+    for key in keys:
+        if group[key] < 0:
+            raise ValueError(f"{name}: invalid {key} {group[key]} (expected >= 0)")
+
+
 class Adagrad(Optimizer):
     r"""Adagrad: :math:`s \leftarrow s + g^2`, :math:`\theta \leftarrow \theta -
-    \frac{\eta}{1 + (t-1)\,\mathrm{lr\_decay}} \frac{g}{\sqrt{s} + \epsilon}`."""
+    \frac{\eta}{1 + (t-1)\,\mathrm{lr\_decay}} \frac{g}{\sqrt{s} + \epsilon}`.
+
+    ``fused`` (default: when the compiled kernels are loaded) updates every parameter of a group
+    in one compiled pass, ``_C.adagrad_step``; ``fused=False`` or a ``foreach`` choice takes the
+    NumPy reference. State: ``step`` (an int) and ``sum`` (a Tensor), made at the first step.
+    """
+
+    _fused_kernel_name = "adagrad_step"
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-                 initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+                 initial_accumulator_value=0.0, eps=1e-10, foreach=None, *, maximize=False,
+                 fused=None):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps, maximize=maximize))
+                                      eps=eps, foreach=foreach, maximize=maximize, fused=fused))
+
+    def _check_options(self, group):
+        super()._check_options(group)
+        _check_non_negative("Adagrad", group, ("lr_decay", "initial_accumulator_value", "eps"))
+
+    def _init_state(self, param, state, group):
+        state["step"] = 0
+        state["sum"] = Tensor._wrap(np.full_like(param, group["initial_accumulator_value"]))
+
+    def _fused_update(self, kernel, group, batch):
+        params, grads, states = zip(*batch)
+        kernel(list(params), list(grads), [s["sum"].data for s in states],
+               [s["step"] for s in states], group["lr"], group["lr_decay"],
+               group["weight_decay"], group["eps"], group["maximize"])
 
     def _update(self, param, grad, state, group):
-        if not state:
-            state["step"] = 0
-            state["sum"] = np.full_like(param, group["initial_accumulator_value"])
-        state["step"] += 1
         grad = _decayed(grad, param, group["weight_decay"])
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        state["sum"] += grad * grad
-        param -= clr * (grad / (np.sqrt(state["sum"]) + group["eps"]))
+        state_sum = state["sum"].data
+        state_sum += grad * grad
+        param -= clr * (grad / (np.sqrt(state_sum) + group["eps"]))
 
 
 class Adadelta(Optimizer):
     r"""Adadelta: :math:`v \leftarrow \rho v + (1-\rho) g^2`, :math:`\Delta = \frac{\sqrt{u +
     \epsilon}}{\sqrt{v + \epsilon}} g`, :math:`u \leftarrow \rho u + (1-\rho)\Delta^2`,
-    :math:`\theta \leftarrow \theta - \eta \Delta`."""
+    :math:`\theta \leftarrow \theta - \eta \Delta`. No fused kernel: ``foreach`` is accepted
+    for torch's signature and every path runs the NumPy/CuPy update."""
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, foreach=None, *,
+                 maximize=False):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=maximize))
+                                      foreach=foreach, maximize=maximize))
 
     def _check_options(self, group):
         super()._check_options(group)
         if not 0 <= group["rho"] <= 1:
             raise ValueError(f"Adadelta: invalid rho {group['rho']} (expected in [0, 1])")
+        _check_non_negative("Adadelta", group, ("eps",))
+
+    def _init_state(self, param, state, group):
+        state["step"] = 0
+        state["square_avg"] = zeros_state(param)
+        state["acc_delta"] = zeros_state(param)
 
     def _update(self, param, grad, state, group):
         rho, eps = group["rho"], group["eps"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(param)
-            state["acc_delta"] = np.zeros_like(param)
-        state["step"] += 1
         grad = _decayed(grad, param, group["weight_decay"])
-        square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
         delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
@@ -69,39 +99,53 @@ class RMSprop(Optimizer):
     r"""RMSprop: :math:`v \leftarrow \alpha v + (1-\alpha) g^2`; the step divides by
     :math:`\sqrt{v} + \epsilon` (``centered``: :math:`\sqrt{v - \bar g^2} + \epsilon` with the
     running mean gradient :math:`\bar g`); with ``momentum`` the scaled gradient goes through
-    a momentum buffer."""
+    a momentum buffer.
+
+    ``fused`` (not a torch option here; default: when the compiled kernels are loaded) updates
+    every parameter of a group in one compiled pass, ``_C.rmsprop_step``; ``fused=False`` or a
+    ``foreach`` choice takes the NumPy reference. State: ``step`` (an int), ``square_avg``,
+    with momentum ``momentum_buffer``, centered ``grad_avg`` (Tensors).
+    """
+
+    _fused_kernel_name = "rmsprop_step"
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                 centered=False, maximize=False):
+                 centered=False, *, foreach=None, maximize=False, fused=None):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered,
-                                      maximize=maximize))
+                                      momentum=momentum, centered=centered, foreach=foreach,
+                                      maximize=maximize, fused=fused))
 
     def _check_options(self, group):
         super()._check_options(group)
-        if group["alpha"] < 0 or group["momentum"] < 0:
-            raise ValueError(f"RMSprop: invalid alpha {group['alpha']} or momentum "
-                             f"{group['momentum']} (expected >= 0)")
+        _check_non_negative("RMSprop", group, ("alpha", "momentum", "eps"))
+
+    def _init_state(self, param, state, group):
+        state["step"] = 0
+        state["square_avg"] = zeros_state(param)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_state(param)
+        if group["centered"]:
+            state["grad_avg"] = zeros_state(param)
+
+    def _fused_update(self, kernel, group, batch):
+        params, grads, states = zip(*batch)
+        kernel(list(params), list(grads), [s["square_avg"].data for s in states],
+               [s["grad_avg"].data for s in states] if group["centered"] else [],
+               [s["momentum_buffer"].data for s in states] if group["momentum"] > 0 else [],
+               group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+               group["momentum"], group["centered"], group["maximize"])
 
     def _update(self, param, grad, state, group):
         alpha, momentum = group["alpha"], group["momentum"]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(param)
-            if momentum > 0:
-                state["momentum_buffer"] = np.zeros_like(param)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param)
-        state["step"] += 1
         grad = _decayed(grad, param, group["weight_decay"])
-        square_avg = state["square_avg"]
+        square_avg = state["square_avg"].data
         # One scratch array reused with out= ufuncs (temporaries dominate on large tensors).
         tmp = np.multiply(grad, grad)
         tmp *= 1 - alpha
         square_avg *= alpha
         square_avg += tmp
         if group["centered"]:
-            grad_avg = state["grad_avg"]
+            grad_avg = state["grad_avg"].data
             np.subtract(grad, grad_avg, out=tmp)
             tmp *= 1 - alpha
             grad_avg += tmp
@@ -113,7 +157,7 @@ class RMSprop(Optimizer):
         tmp += group["eps"]
         np.divide(grad, tmp, out=tmp)
         if momentum > 0:
-            buf = state["momentum_buffer"]
+            buf = state["momentum_buffer"].data
             buf *= momentum
             buf += tmp
             np.multiply(buf, group["lr"], out=tmp)

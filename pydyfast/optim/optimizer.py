@@ -3,6 +3,7 @@ import inspect
 
 import numpy as np
 
+from .. import backend
 from ..backend import engine as _engine
 from ..cuda import device_of, to_device
 from ..tensor import Tensor
@@ -20,10 +21,19 @@ class Optimizer:
     defaults : dict
         Option name -> default value.
 
-    Subclasses implement ``_update(p, grad, state, group)`` for one parameter with a gradient;
-    ``step`` loops over the groups. Updates are vectorised numpy/cupy expressions written in
-    place on ``p.data``, so the parameter keeps its array, dtype and device.
+    Subclasses implement ``_init_state(param, state, group)`` (the state of a parameter at its
+    first step: Tensors aliasing the arrays the updates write, as torch's ``state[p]``), and
+    two updates with one meaning: ``_update(param, grad, state, group)``, the NumPy/CuPy
+    reference for one parameter, and ``_fused_update(kernel, group, batch)``, one call of the
+    compiled kernel named by ``_fused_kernel_name`` for every parameter of a group and dtype
+    (torch's ``fused=True``). ``step`` takes the fused path on numpy float32/float64 arrays
+    when the compiled kernels are in use, unless the group says ``fused=False`` or names a
+    ``foreach`` choice; the rest (cupy arrays, float16, a parameter whose array is a strided
+    view, which only numpy's in-place ufuncs update through) takes the reference. Either way
+    the parameter keeps its array, dtype and device.
     """
+
+    _fused_kernel_name = None
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -84,6 +94,13 @@ class Optimizer:
 
     def _check_options(self, group):
         """Raise ValueError for options out of range; subclasses extend."""
+        for key in ("fused", "foreach"):
+            if group.get(key) is not None and not isinstance(group[key], bool):
+                raise TypeError(f"{type(self).__name__}: option {key} must be None, True or "
+                                f"False, got {group[key]!r}")
+        if group.get("fused") and group.get("foreach"):
+            raise RuntimeError(f"{type(self).__name__}: `fused` and `foreach` cannot be `True` "
+                               f"together")
         if group["lr"] < 0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']} "
                              f"(expected >= 0)")
@@ -109,27 +126,51 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            kernel = self._fused_kernel(group)
+            batches = {}  # dtype -> [(param, grad, state)] for one fused call each
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad.data
-                if grad.dtype != p.data.dtype:
-                    grad = grad.astype(p.data.dtype)
-                if group.get("maximize", False):
-                    grad = -grad
+                param, grad = p.data, p.grad.data
+                if grad.dtype != param.dtype:
+                    grad = grad.astype(param.dtype)
                 state = self.state.setdefault(p, {})
-                self._update(p.data, grad, state, group)
+                if not state:
+                    self._init_state(param, state, group)
+                if "step" in state:
+                    state["step"] += 1
+                if kernel is not None and _fusable(param, state):
+                    batches.setdefault(param.dtype, []).append(
+                        (param, np.ascontiguousarray(grad), state))
+                else:
+                    self._update(param, -grad if group.get("maximize") else grad, state, group)
                 _engine.note_inplace(p)  # a graph that saved p's old value must not backward
+            for batch in batches.values():
+                self._fused_update(kernel, group, batch)
         return loss
+
+    def _fused_kernel(self, group):
+        """The compiled kernel for this group's fused step, or None for the reference path."""
+        if self._fused_kernel_name is None or group.get("fused") is False or (
+                group.get("fused") is None and group.get("foreach") is not None):
+            return None
+        native = backend.native_module()
+        return None if native is None else getattr(native, self._fused_kernel_name)
+
+    def _init_state(self, param, state, group):
+        """Fill the empty ``state`` of ``param`` before its first step (none by default)."""
 
     def _update(self, param, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
+    def _fused_update(self, kernel, group, batch):
+        raise NotImplementedError(f"{type(self).__name__} has no fused update")
+
     # ------------------------------------------------------------ state dict
     def state_dict(self):
-        """``{"state": {index: {name: array or number}}, "param_groups": [options + "params":
-        [index, ...]]}`` with parameters numbered in group order (torch's layout). The arrays
-        are the live state; ``pydyfast.save`` copies them."""
+        """``{"state": {index: {name: Tensor or number}}, "param_groups": [options + "params":
+        [index, ...]]}`` with parameters numbered in group order (torch's layout). The Tensors
+        are the live state, as torch's; ``pydyfast.save`` copies them."""
         index, groups = 0, []
         state = {}
         for group in self.param_groups:
@@ -181,7 +222,7 @@ class Optimizer:
                     raise TypeError(f"{name}.load_state_dict: state of parameter {idx} must be "
                                     f"a dict, got {type(entry).__name__}")
                 state[p] = {k: _to_param(f"{name}.load_state_dict: state '{k}' of parameter "
-                                         f"{idx}", v, p) for k, v in entry.items()}
+                                         f"{idx}", v, p, k == "step") for k, v in entry.items()}
             options.append({k: _as_option(f"{name}.load_state_dict: option '{k}' of group "
                                           f"{number}", v, own.get(k))
                             for k, v in saved.items() if k != "params"})
@@ -209,11 +250,14 @@ def _index(name, key):
                          f"integer") from None
 
 
-def _to_param(where, value, param):
-    """A saved state entry moved to ``param``'s device, floating arrays in its dtype; an array
-    must be a number (0-d) or of the parameter's shape."""
+def _to_param(where, value, param, is_step=False):
+    """A saved state entry as a Tensor on ``param``'s device, floating arrays in its dtype; an
+    array must be a number (0-d) or of the parameter's shape. The step count becomes an int
+    (torch saves it as a float tensor)."""
     if isinstance(value, Tensor):
         value = value.data
+    if is_step:
+        return _step_count(where, value)
     if isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__"):
         if value.dtype.kind not in "biufc":
             raise ValueError(f"{where}: dtype {value.dtype} is not numeric")
@@ -223,11 +267,43 @@ def _to_param(where, value, param):
         if value.ndim == 0 and value.dtype.kind in "iu":
             return int(value)
         dtype = param.dtype if value.dtype.kind == "f" else value.dtype
-        return to_device(np.asarray(value.get() if hasattr(value, "get") else value,
-                                    dtype=dtype).copy(), device_of(param.data))
+        return Tensor._wrap(to_device(np.asarray(value.get() if hasattr(value, "get") else value,
+                                                 dtype=dtype).copy(), device_of(param.data)))
     if value is not None and not isinstance(value, (int, float, np.number)):
         raise ValueError(f"{where}: expected an array or a number, got {type(value).__name__}")
     return value
+
+
+def _step_count(where, value):
+    """A saved step count (an int, a float, or a 0-d array of either) as a non-negative int."""
+    if hasattr(value, "__cuda_array_interface__"):
+        value = value.get()
+    try:
+        number = float(np.asarray(value).reshape(()))
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: expected a step count, got {value!r}") from None
+    if not number.is_integer() or number < 0:
+        raise ValueError(f"{where}: expected a non-negative whole step count, got {value!r}")
+    return int(number)
+
+
+def _fusable(param, state):
+    """Whether the compiled kernels can update ``param`` and ``state`` in place: numpy
+    float32/float64, C-contiguous (a strided view is left to numpy's in-place ufuncs) and every
+    state array of the parameter's dtype and layout."""
+    if type(param) is not np.ndarray or param.dtype not in _FUSED_DTYPES \
+            or not param.flags.c_contiguous or not param.flags.writeable:
+        return False
+    for value in state.values():
+        if isinstance(value, Tensor):
+            array = value.data
+            if type(array) is not np.ndarray or array.dtype != param.dtype \
+                    or not array.flags.c_contiguous or not array.flags.writeable:
+                return False
+    return True
+
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _as_option(where, value, current):

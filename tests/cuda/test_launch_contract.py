@@ -91,7 +91,7 @@ def _fake_cupy():
     """numpy dressed as the part of cupy the launchers use."""
     fake = types.ModuleType("cupy")
     for name in ("empty", "empty_like", "zeros", "zeros_like", "ones", "full", "asarray",
-                 "ascontiguousarray", "exp", "int64", "float32", "float64", "ndarray", "inf"):
+                 "ascontiguousarray", "exp", "take", "int64", "float32", "float64", "ndarray", "inf"):
         setattr(fake, name, getattr(np, name))
     fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDevice=lambda: 0))
     return fake
@@ -159,6 +159,10 @@ def _cases(dt, rng):
         (attention.decode_attention, (q, cache, cache, 30, 0.25), [(2, 6, 16)]),
         (special.erf_fwd, (r(3, 0, 2),), [(3, 0, 2)]),
         (special.erf_fwd, (img,), [(2, 3, 7, 9)]),
+        (special.erf_bwd, (img, img), [(2, 3, 7, 9)]),
+        (special.gelu_fwd, (r(3, 0, 2),), [(3, 0, 2)]),
+        (special.gelu_fwd, (img,), [(2, 3, 7, 9)]),
+        (special.gelu_bwd, (img, img), [(2, 3, 7, 9)]),
         *[(fn, (lines,) + extra, [(3, 5, 4)]) for fn, extra in (
             (scan.cumsum_fwd, (True,)), (scan.cumprod_fwd, ()), (scan.cumprod_bwd, (lines,)),
             (scan.logcumsumexp_fwd, ()), (scan.logcumsumexp_bwd, (lines, lines)),
@@ -167,6 +171,9 @@ def _cases(dt, rng):
         (gather.gather_fwd, (lines, index3[:, :2]), [(3, 2, 4)]),
         (gather.scatter_add_fwd, (lines, index3[:, :2], lines[:, :2].copy()), [(3, 5, 4)]),
         (gather.index_add_fwd, (lines, np.array([4, 0, 4]), r(3, 3, 4), 0.5), [(3, 5, 4)]),
+        (gather.gather_bwd, (lines[:, :2].copy(), index3[:, :2], 5), [(3, 5, 4)]),
+        (gather.index_select_fwd, (lines, np.array([4, 0, 4])), [(3, 3, 4)]),
+        (gather.index_select_bwd, (r(3, 3, 4), np.array([4, 0, 4]), 5), [(3, 5, 4)]),
         (sort.topk_indices, (x2, 3, True), [(5, 3)]),
     ]
 
@@ -190,9 +197,10 @@ def _parameter_names(doc, name):
 def test_every_cpp_kernel_has_a_launcher_with_the_same_parameters():
     if backend._C is None:
         pytest.skip("pydyfast._C is not built")
-    # not dispatched kernels: thread helpers, and llama's CPU-only compiled decoder (its factory
-    # and the query of the int8 dot product it picked)
-    helpers = {"openmp", "set_num_threads", "get_num_threads", "llama_decoder", "q8_kernel"}
+    # not dispatched kernels: thread helpers, llama's CPU-only compiled decoder (its factory
+    # and the query of the int8 dot product it picked), and the GEMM (cupy's matmul is cuBLAS)
+    helpers = {"openmp", "set_num_threads", "get_num_threads", "llama_decoder", "q8_kernel",
+               "gemm"}
     names = [n for n in dir(backend._C) if not n.startswith("_") and n not in helpers]
     assert names
     for name in names:

@@ -57,7 +57,7 @@ def test_embedding_padding_row_gets_no_gradient(dtype, kernels, rng):
     assert not np.any(m.weight.grad.numpy()[4]) and np.all(m.weight.grad.numpy()[1] == 1)
 
 
-def test_embedding_repeated_indices_accumulate(dtype, rng):
+def test_embedding_repeated_indices_accumulate(dtype, kernels, rng):
     compare_module(nn.Embedding(3, 2), torch.nn.Embedding(3, 2), [np.array([1, 1, 1, 2])], dtype)
 
 

@@ -112,3 +112,45 @@ def test_compiled_kernels_match_references_and_check_indices(dtype):
                                G._index_add_ref(np, x, rows, src, 0.5), **tol)
     with pytest.raises(IndexError, match="scatter_add: index 50 is out of range"):
         backend._C.scatter_add_fwd(x, idx + 1 - idx + 49, src)
+    with pytest.raises(IndexError, match="gather_bwd: index -1 is out of range"):
+        backend._C.gather_bwd(src, idx - 1, 50)
+    with pytest.raises(IndexError, match="index_select_bwd: index 50 is out of range"):
+        backend._C.index_select_bwd(src, rows + 50 - rows, 50)
+
+
+@pytest.mark.parametrize("outer,n,m,inner", [
+    (1, 3000, 4000, 24),   # an embedding gradient: one outer slice, threads split the rows
+    (5, 40, 300, 33),      # several outer slices, split among the threads
+    (2, 7, 0, 3),          # no index: zeros
+    (1, 1, 5, 1),          # every index the same row
+])
+def test_gradient_kernels_match_their_references(dtype, outer, n, m, inner):
+    r = np.random.default_rng(n)
+    x = r.standard_normal((outer, n, inner)).astype(dtype)
+    rows = r.integers(0, n, m)  # repeats included
+    gy = r.standard_normal((outer, m, inner)).astype(dtype)
+    idx = r.integers(0, n, (outer, m, inner))
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-13}
+    np.testing.assert_array_equal(backend._C.index_select_fwd(x, rows),
+                                  G._index_select_ref(np, x, rows))
+    np.testing.assert_allclose(backend._C.index_select_bwd(gy, rows, n),
+                               G._index_select_bwd_ref(np, gy, rows, n), **tol)
+    np.testing.assert_allclose(backend._C.gather_bwd(gy, idx, n),
+                               G._gather_bwd_ref(np, gy, idx, n), **tol)
+    np.testing.assert_allclose(backend._C.index_add_fwd(x, rows, gy, -2.0),
+                               G._index_add_ref(np, x, rows, gy, -2.0), **tol)
+
+
+def test_gradient_kernels_reject_mismatched_shapes():
+    gy, idx = np.zeros((2, 3, 4)), np.zeros((2, 3, 4), np.int64)
+    with pytest.raises(ValueError, match=r"gather_bwd: expected a gradient of the index's shape "
+                                         r"\(2, 3, 5\), got \(2, 3, 4\)"):
+        backend._C.gather_bwd(gy, np.zeros((2, 3, 5), np.int64), 3)
+    with pytest.raises(ValueError, match=r"index_select_bwd: expected a gradient \(outer, m, "
+                                         r"inner\) for an index \(m,\), got \(2, 3, 4\) and "
+                                         r"\(2,\)"):
+        backend._C.index_select_bwd(gy, np.zeros(2, np.int64), 3)
+    with pytest.raises(ValueError, match="gather_bwd: size -1 must be non-negative"):
+        backend._C.gather_bwd(gy, idx, -1)
+    with pytest.raises(ValueError, match=r"index_select: expected x \(outer, n, inner\)"):
+        backend._C.index_select_fwd(np.zeros((2, 3)), np.zeros(2, np.int64))

@@ -10,6 +10,12 @@ from op_table import Case, case_params, check
 TABLE = [
     Case("mm", [(3, 4), (4, 5)], noncontig=True), Case("mm", [(0, 4), (4, 2)]),
     Case("bmm", [(2, 3, 4), (2, 4, 5)]), Case("mv", [(3, 4), (4,)], noncontig=True),
+    # larger than one micro-tile and one K slice of csrc/gemm.cpp, with ragged edges
+    Case("mm", [(37, 411), (411, 45)], noncontig=True, id="mm-tiles"),
+    Case("bmm", [(9, 17, 33), (9, 33, 40)], noncontig=True, id="bmm-stack"),
+    Case("matmul", [(2, 3, 17, 9), (2, 3, 9, 20)], noncontig=True, id="matmul-4d-stack"),
+    Case("matmul", [(2, 3, 17, 9), (9, 20)], noncontig=True, id="matmul-rows"),
+    Case("matmul", [(2, 1, 5, 9), (3, 9, 4)], id="matmul-broadcast-batch"),
     Case("dot", [(5,), (5,)]), Case("vdot", [(0,), (0,)]), Case("inner", [(3,), (3,)]),
     Case("outer", [(3,), (4,)]), Case("ger", [(1,), (2,)]),
     Case("addmm", [(3, 5), (3, 4), (4, 5)]),

@@ -76,6 +76,8 @@ def test_resample_kernels_reject_bad_indices():
     x = np.zeros((2, 3, 1))
     with pytest.raises(ValueError, match="resample_fwd: index 3 is out of range .* length 3"):
         backend._C.resample_fwd(x, np.array([[0, 3]]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"resample_fwd: expected at least one tap"):
+        backend._C.resample_fwd(x, np.zeros((0, 5), np.int64), np.zeros((0, 5)))
     with pytest.raises(ValueError, match="resample_bwd: expected index and weight of one shape"):
         backend._C.resample_bwd(x, np.array([[0, 1, 2]]), np.ones((2, 3)), 3)
 
