@@ -21,7 +21,7 @@
 #include <tuple>
 
 #include "common.h"
-#include "dense_dot.h"  // dense_rows, sum_in_order
+#include "dense_dot.h"  // dense_rows, sum_in_order, dots_in_order
 #include "int8_dot.h"   // Q8Dot, pick_q8_dot, quantize_groups
 #include "team_barrier.h"
 
@@ -231,8 +231,9 @@ class Decoder {
     T* a = att_.data() + h * S;
     const T root = std::sqrt(T(HD));
     T m = -INFINITY;
+    dots_in_order(q, kc + kvh * S * HD, HD, pos + 1, a);
     for (i64 t = 0; t <= pos; ++t) {
-      a[t] = sum_in_order(q, kc + (kvh * S + t) * HD, HD) / root;
+      a[t] /= root;
       m = std::max(m, a[t]);
     }
     T sum = 0;
