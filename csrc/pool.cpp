@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include <pybind11/stl.h>
 
@@ -24,6 +25,54 @@ namespace {
 using pair = std::array<py::ssize_t, 2>;
 using index_array = py::array_t<std::int64_t, py::array::c_style>;
 using scale_array = py::array_t<double, py::array::c_style>;
+
+// One output row's (or column's) window along an axis: its origin o*S - P and the taps
+// [lo, hi) that fall inside the image.
+struct Window {
+  py::ssize_t origin, lo, hi;
+};
+
+std::vector<Window> windows(py::ssize_t out, py::ssize_t stride, py::ssize_t pad,
+                            py::ssize_t dilation, py::ssize_t kernel, py::ssize_t extent) {
+  std::vector<Window> w(out);
+  for (py::ssize_t o = 0; o < out; ++o) {
+    const py::ssize_t origin = o * stride - pad;
+    w[o] = {origin, origin >= 0 ? 0 : (-origin + dilation - 1) / dilation,
+            std::min(kernel, (extent - origin + dilation - 1) / dilation)};
+  }
+  return w;
+}
+
+// Rows with fewer unclipped outputs than this take the per-window loop: measured on Zen 4, 7
+// outputs per row (MNIST's second pooling) ran 30% slower in the taps-outermost loop, 14
+// outputs 30% faster.
+constexpr py::ssize_t kMinInteriorRun = 12;
+
+// One output row's max pooling over the outputs [0, count) whose windows lie wholly inside the
+// image (no clipped taps): taps outermost, outputs innermost, so the compare-and-select runs
+// across outputs in SIMD lanes. Output j's window starts at input column col0 + j*SW of input
+// row row0. Same rules as the scalar loop: the first tap wins ties, the first NaN wins over all.
+template <typename T>
+PYDYFAST_SIMD_CLONES void max_pool_interior(const T* img, py::ssize_t W, py::ssize_t row0,
+                                            py::ssize_t col0, py::ssize_t KH, py::ssize_t KW,
+                                            py::ssize_t DH, py::ssize_t DW, py::ssize_t SW,
+                                            py::ssize_t count, T* best, std::int64_t* best_at) {
+  for (py::ssize_t j = 0; j < count; ++j) {
+    best[j] = -std::numeric_limits<T>::infinity();
+    best_at[j] = row0 * W + col0 + j * SW;
+  }
+  for (py::ssize_t ki = 0; ki < KH; ++ki)
+    for (py::ssize_t kj = 0; kj < KW; ++kj) {
+      const std::int64_t tap = (row0 + ki * DH) * W + col0 + kj * DW;
+#pragma omp simd
+      for (py::ssize_t j = 0; j < count; ++j) {
+        const T v = img[tap + j * SW];
+        const bool take = (v > best[j]) | ((v != v) & (best[j] == best[j]));
+        best[j] = take ? v : best[j];
+        best_at[j] = take ? tap + j * SW : best_at[j];
+      }
+    }
+}
 
 template <typename T>
 std::pair<carray<T>, index_array> max_pool2d_fwd(carray<T> x, pair kernel, pair stride,
@@ -52,6 +101,17 @@ std::pair<carray<T>, index_array> max_pool2d_fwd(carray<T> x, pair kernel, pair 
   T* dst = y.mutable_data();
   std::int64_t* arg = idx.mutable_data();
   const std::int64_t planes = N * C;
+  // Each output row's and column's window, clipped to the image, computed once per call: the
+  // clipping divides, and a division per output position cost more than the window's compares.
+  const std::vector<Window> rows = windows(OH, SH, PH, DH, KH, H);
+  const std::vector<Window> cols = windows(OW, SW, PW, DW, KW, W);
+  // the output columns [inner_lo, inner_hi) whose windows are not clipped (a contiguous run)
+  py::ssize_t inner_lo = 0, inner_hi = 0;
+  for (py::ssize_t ow = 0; ow < OW; ++ow)
+    if (cols[ow].lo == 0 && cols[ow].hi == KW) {
+      if (inner_hi == inner_lo) inner_lo = ow;
+      inner_hi = ow + 1;
+    }
   {
     py::gil_scoped_release release;
 #pragma omp parallel for schedule(static) if (worth_parallel(planes * OH * OW * KH * KW))
@@ -60,29 +120,29 @@ std::pair<carray<T>, index_array> max_pool2d_fwd(carray<T> x, pair kernel, pair 
       T* out = dst + p * OH * OW;
       std::int64_t* out_arg = arg + p * OH * OW;
       for (py::ssize_t oh = 0; oh < OH; ++oh) {
-        const py::ssize_t h0 = oh * SH - PH;
-        // First and last tap rows that fall inside the image.
-        const py::ssize_t ki_lo = h0 >= 0 ? 0 : (-h0 + DH - 1) / DH;
-        const py::ssize_t ki_hi = std::min(KH, (H - h0 + DH - 1) / DH);
+        const Window& r = rows[oh];
+        const bool full_row = r.lo == 0 && r.hi == KH && inner_hi - inner_lo >= kMinInteriorRun;
+        if (full_row)
+          max_pool_interior(img, W, r.origin, cols[inner_lo].origin, KH, KW, DH, DW, SW,
+                            inner_hi - inner_lo, out + oh * OW + inner_lo,
+                            out_arg + oh * OW + inner_lo);
         for (py::ssize_t ow = 0; ow < OW; ++ow) {
-          const py::ssize_t w0 = ow * SW - PW;
-          const py::ssize_t kj_lo = w0 >= 0 ? 0 : (-w0 + DW - 1) / DW;
-          const py::ssize_t kj_hi = std::min(KW, (W - w0 + DW - 1) / DW);
-          // Like PyTorch: the first in-bounds tap wins ties, and a NaN propagates.
-          std::int64_t best_at = (h0 + ki_lo * DH) * W + (w0 + kj_lo * DW);
+          if (full_row && ow >= inner_lo && ow < inner_hi) continue;
+          const Window& c = cols[ow];
+          // Like PyTorch: the first in-bounds tap wins ties, and the first NaN wins over all.
+          // Selects, not branches: which tap of a window is largest is data, and mispredicted
+          // branches were most of this kernel's time.
+          std::int64_t best_at = (r.origin + r.lo * DH) * W + (c.origin + c.lo * DW);
           T best = -std::numeric_limits<T>::infinity();
-          for (py::ssize_t ki = ki_lo; ki < ki_hi; ++ki) {
-            const py::ssize_t row = (h0 + ki * DH) * W + w0;
-            for (py::ssize_t kj = kj_lo; kj < kj_hi; ++kj) {
+          for (py::ssize_t ki = r.lo; ki < r.hi; ++ki) {
+            const py::ssize_t row = (r.origin + ki * DH) * W + c.origin;
+            for (py::ssize_t kj = c.lo; kj < c.hi; ++kj) {
               const T v = img[row + kj * DW];
-              if (v > best || std::isnan(v)) {
-                best = v;
-                best_at = row + kj * DW;
-                if (std::isnan(v)) goto done;
-              }
+              const bool take = (v > best) | ((v != v) & (best == best));
+              best = take ? v : best;
+              best_at = take ? row + kj * DW : best_at;
             }
           }
-        done:
           out[oh * OW + ow] = best;
           out_arg[oh * OW + ow] = best_at;
         }

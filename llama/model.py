@@ -24,6 +24,7 @@ from pydyfast import backend, nn
 from pydyfast.backend import array_module
 from pydyfast.nn import functional as F
 from pydyfast.ops.attention import decode_attention, rope_tables
+from pydyfast.ops.linalg import gemm
 from pydyfast.tensor import Tensor
 
 from . import quant
@@ -158,10 +159,7 @@ def _matmul(x, w):
         if array_module(x) is not np:
             raise NotImplementedError("Llama: int8 weights run on the CPU only")
         return quant.q8_matmul(x, *w)
-    native = backend.native_module()
-    if native is None or array_module(x) is not np:
-        return x @ w.T
-    return native.gemm(np.ascontiguousarray(x, w.dtype), w, trans_b=True)
+    return gemm(x.astype(w.dtype, copy=False), w.T)  # w.T: a transpose flag, not a copy
 
 
 class Llama(nn.Module):

@@ -84,28 +84,32 @@ class SelfTimer:
     """Self time per (category, name) of the calls wrapped with ``wrap``.
 
     A stack of the wrapped calls in progress: each clock reading charges the time since the
-    previous one to the call on top, so nested wrapped calls are not counted twice. Inside an
-    optimizer call every nested call is charged to it (an optimizer's kernels are its time).
+    previous one to the call on top, so nested wrapped calls are not counted twice. A call
+    wrapped with ``absorb=True`` keeps the calls nested in it as its own time (an optimizer's
+    kernels are the optimizer's time; dispatch's copies are copies for the kernels).
     """
 
     def __init__(self):
         self.seconds = defaultdict(float)
         self._stack = []
         self._mark = 0.0
+        self._absorbing = set()
 
     def _switch(self, now):
         if self._stack:
             self.seconds[self._stack[-1]] += now - self._mark
         self._mark = now
 
-    def wrap(self, fn, category, name):
+    def wrap(self, fn, category, name, absorb=False):
         key = (category, name)
+        if absorb:
+            self._absorbing.add(key)
 
         @functools.wraps(fn)
         def timed(*args, **kwargs):
             stack = self._stack
             self._switch(time.perf_counter())
-            stack.append(stack[-1] if stack and stack[-1][0] == "optimizer" else key)
+            stack.append(stack[-1] if stack and stack[-1] in self._absorbing else key)
             try:
                 return fn(*args, **kwargs)
             finally:
@@ -141,7 +145,7 @@ def instrument(timer, optimizer):
     for helper in ("_contiguous", "_contiguous_params"):  # dispatch's copies for the kernels
         if hasattr(backend, helper):
             setattr(backend, helper, timer.wrap(getattr(backend, helper), "copies",
-                                                "contiguous copies for kernels"))
+                                                "contiguous copies for kernels", absorb=True))
     for cls in _function_classes(Function):
         family = cls.__module__.rsplit(".", 1)[-1]
         category = FAMILY_CATEGORY.get(family, "elementwise")
@@ -152,8 +156,9 @@ def instrument(timer, optimizer):
                         staticmethod(timer.wrap(fn, category, f"{cls.__name__}.{method}")))
     Tensor.backward = timer.wrap(Tensor.backward, "engine", "Tensor.backward")
     kind = type(optimizer).__name__
-    optimizer.step = timer.wrap(optimizer.step, "optimizer", f"{kind}.step")
-    optimizer.zero_grad = timer.wrap(optimizer.zero_grad, "optimizer", f"{kind}.zero_grad")
+    for method in ("step", "zero_grad"):
+        setattr(optimizer, method, timer.wrap(getattr(optimizer, method), "optimizer",
+                                              f"{kind}.{method}", absorb=True))
 
 
 def torch_category(event):

@@ -1,7 +1,7 @@
 """``python -m pydyfast.bench kernels``: every kernel beside its NumPy reference and PyTorch.
 
 Usage: ``python -m pydyfast.bench kernels [--family NAME ...] [--device cpu|cuda] [--threads N]
-[--repeat N] [--warmup N] [--quick] [--json PATH]``.
+[--repeat N] [--warmup N] [--quick] [--contend] [--json PATH]``.
 
 The cases are the ``CASES`` lists of the modules in ``pydyfast/bench/kernel_cases/`` (contract in
 ``pydyfast/bench/kernel_case.py``). Each framework runs in its own subprocess (this module with
@@ -10,6 +10,8 @@ pools in one process were seen to slow torch by an order of magnitude on 2 cores
 warms each callable up, then takes the median of ``--repeat`` timed calls. The table gives the
 milliseconds of each framework and the time ratios compiled/numpy and compiled/torch (below 1
 means the compiled kernel is faster); "-" marks a framework that is missing or cannot run the case.
+``--contend`` times pydyfast and torch again, each worker beside one busy process, and prints
+both pydyfast/torch ratios per kernel and pass with their rise (``contend.py``).
 """
 import argparse
 import importlib

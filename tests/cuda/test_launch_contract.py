@@ -197,10 +197,11 @@ def _parameter_names(doc, name):
 def test_every_cpp_kernel_has_a_launcher_with_the_same_parameters():
     if backend._C is None:
         pytest.skip("pydyfast._C is not built")
-    # not dispatched kernels: thread helpers, llama's CPU-only compiled decoder (its factory
-    # and the query of the int8 dot product it picked), and the GEMM (cupy's matmul is cuBLAS)
+    # not dispatched kernels: thread helpers, llama's CPU-only compiled decoder (its factory,
+    # the query of the int8 dot product it picked, and llama2.c's rotary tables, computed once
+    # on the CPU), and the GEMM (cupy's matmul is cuBLAS)
     helpers = {"openmp", "set_num_threads", "get_num_threads", "llama_decoder", "q8_kernel",
-               "gemm"}
+               "llama_rope_tables", "gemm"}
     names = [n for n in dir(backend._C) if not n.startswith("_") and n not in helpers]
     assert names
     for name in names:

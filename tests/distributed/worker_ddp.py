@@ -221,7 +221,9 @@ def checkpoint_saved_on_rank0_loads_on_every_rank():
 def buckets_start_during_backward_in_bucket_order():
     """Each bucket's all-reduce starts from a gradient hook while parameters of later buckets
     still wait for their gradients (that is what lets communication overlap backward)."""
-    model = DDP(build("mlp", 0), bucket_cap_mb=0.0005)
+    # 262 bytes: the last Linear's weight and bias (216 bytes of float64) fill the first bucket,
+    # so it is complete while the first Linear's gradients are still due
+    model = DDP(build("mlp", 0), bucket_cap_mb=0.00025)
     reducer, launches = model.reducer, []
 
     class Recorder:  # the process group, logging when each all-reduce starts

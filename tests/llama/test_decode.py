@@ -51,7 +51,8 @@ def test_compiled_step_equals_reference(small_config, small_weights, dtype, shar
 
 
 def test_prefill_products_run_on_pydyfast_gemm(small_config, small_weights, monkeypatch):
-    """The prompt's matrix products go through _C.gemm (csrc/gemm.h), not numpy's BLAS."""
+    """The prompt's weight products go through _C.gemm (csrc/gemm.h) with W as a transpose flag,
+    not numpy's BLAS."""
     from pydyfast import _C
     model = Llama(small_config, small_weights)
     expected = reference_steps(model, IDS[:5])[-1]
@@ -69,9 +70,9 @@ def test_prefill_products_run_on_pydyfast_gemm(small_config, small_weights, monk
                  ((5, c.dim), (2 * c.hidden_dim, c.dim)),
                  ((5, c.hidden_dim), (c.dim, c.hidden_dim))]
     classifier = ((5, c.dim), (c.vocab_size, c.dim))
-    weight_products = [s for s in shapes if len(s[0]) == 2]  # attention's batches run there too
-    assert [s[:2] for s in weight_products] == per_layer * c.n_layers + [classifier]
-    assert all(s[2] == {"trans_b": True} for s in weight_products)
+    dense = [s for s in shapes if len(s[0]) == 2]  # the 3-D ones are attention's, per head
+    assert [s[:2] for s in dense] == per_layer * c.n_layers + [classifier]
+    assert all(s[2]["trans_b"] and not s[2]["trans_a"] for s in dense)
     np.testing.assert_allclose(logits[-1], expected, rtol=1e-5, atol=1e-5)
 
 
