@@ -9,7 +9,11 @@ count of ``--threads``:
 - run.c / runq.c: llama2.c's C programs (float32 / int8), compiled here with
   ``gcc -Ofast -march=native -fopenmp`` from the llama2.c source folder given by ``--llama2c DIR``
   or ``$PYDYFAST_LLAMA2C`` (the binaries are cached under ``~/.cache/pydyfast/llama2c``); skipped,
-  with a message, when no source is found. Their own "achieved tok/s" is the figure.
+  with a message, when no source is found. Their own "achieved tok/s" is the figure. Each is
+  also built with IEEE float semantics (``-O3 -march=native -ffp-contract=off``), run once for
+  its text only: -Ofast reassociates sums and approximates 1/sqrt, exp and pow, so its text is
+  that compiler's and CPU's; the IEEE build's text is what the arithmetic gives, and the
+  "same text as" column names which of the two a row matches.
 - pydyfast, pydyfast-int8: ``llama.Llama`` loading those two files (one compiled call per token);
 - numpy: the plain float32 NumPy loop below (KV cache, heads vectorised);
 - torch: the same loop in PyTorch under ``no_grad`` with a KV cache, when PyTorch is installed.
@@ -172,22 +176,29 @@ def _llama2c_source(path):
     return path
 
 
+# -Ofast: the speed anchors, as llama2.c's README builds them. IEEE: the text anchors.
+BUILDS = {"": ["-Ofast"], "-ieee": ["-O3", "-ffp-contract=off"]}
+
+
 def build_programs(source):
-    """Compile run.c and runq.c (cached by source contents); {name: binary path}."""
+    """Compile run.c and runq.c in both BUILDS (cached by source and flags); {name: binary}."""
     import hashlib
     cache = os.path.join(os.path.expanduser("~"), ".cache", "pydyfast", "llama2c")
     os.makedirs(cache, exist_ok=True)
     binaries = {}
     for name, (src, _) in PROGRAMS.items():
         text = open(os.path.join(source, src), "rb").read()
-        binary = os.path.join(cache, f"{src[:-2]}-{hashlib.sha256(text).hexdigest()[:12]}")
-        if not os.path.exists(binary):
-            cmd = ["gcc", "-Ofast", "-march=native", "-fopenmp", os.path.join(source, src),
-                   "-lm", "-o", binary]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode:
-                raise SystemExit(f"pydyfast.bench llama: {' '.join(cmd)} failed:\n{proc.stderr}")
-        binaries[name] = binary
+        for suffix, flags in BUILDS.items():
+            digest = hashlib.sha256(text + " ".join(flags).encode()).hexdigest()[:12]
+            binary = os.path.join(cache, f"{src[:-2]}{suffix}-{digest}")
+            if not os.path.exists(binary):
+                cmd = ["gcc", *flags, "-march=native", "-fopenmp", os.path.join(source, src),
+                       "-lm", "-o", binary]
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode:
+                    raise SystemExit(f"pydyfast.bench llama: {' '.join(cmd)} failed:\n"
+                                     f"{proc.stderr}")
+            binaries[name + suffix] = binary
     return binaries
 
 
@@ -219,8 +230,10 @@ def run(frameworks, tokens, repeat, thread_counts, source=None):
                         rate, text = run_program(binaries[fw], os.path.join(
                             folder, PROGRAMS[fw][1]), folder, tokens, threads)
                         rates.append(rate)
+                    _, ieee_text = run_program(binaries[fw + "-ieee"], os.path.join(
+                        folder, PROGRAMS[fw][1]), folder, tokens, threads)
                     results[fw, threads] = {"tokens_per_s": statistics.median(rates),
-                                            "text": text}
+                                            "text": text, "ieee_text": ieee_text}
                     continue
                 figures, stderr = run_worker("llama", [fw, "--folder", folder, "--tokens", tokens,
                                                        "--repeat", repeat], threads)
@@ -274,7 +287,8 @@ def main(argv=None):
         anchor = res.get(("runq.c" if "int8" in fw or fw == "runq.c" else "run.c", t))
         ratio = f"{r['tokens_per_s'] / anchor['tokens_per_s']:.2f}" if anchor else "-"
         same = "-" if anchor is None or anchor is r else (
-            "llama2.c" if anchor["text"] == r["text"] else "DIFFERENT")
+            "llama2.c" if anchor["text"] == r["text"] else
+            "llama2.c IEEE build" if anchor["ieee_text"] == r["text"] else "DIFFERENT")
         print(f"{fw:<15}{t:>8}{r['tokens_per_s']:>10.1f}{ratio:>12}  {same}")
     write_json(args.json, {f"{fw}@{t}": r for (fw, t), r in res.items()})
     return 0
