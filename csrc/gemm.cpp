@@ -146,7 +146,9 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
 #ifdef PYDYFAST_HAVE_OPENMP
   // Below about 2 MFLOP the region's start-up costs more than the second core saves.
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (threads > 1 && M * N * K >= (std::int64_t(1) << 20) && (M >= 32 || N >= 64)) {
+  // (in double: M * N * K of a huge product overflows int64)
+  if (threads > 1 && double(M) * double(N) * double(K) >= double(1 << 20) &&
+      (M >= 32 || N >= 64)) {
     const bool split_rows = M >= N;
     const auto [rows, cols] = tile_shape<T>();
     const std::int64_t extent = split_rows ? M : N, unit = split_rows ? rows : cols;
@@ -245,7 +247,8 @@ carray<T> gemm_binding(const carray<T>& a, const carray<T>& b, bool trans_a, boo
     py::gil_scoped_release release;
 #ifdef PYDYFAST_HAVE_OPENMP
     // Many small products (attention's heads): one per thread. Few large ones: each in parallel.
-    if (batch >= 2 * omp_get_max_threads() && worth_parallel(batch * sc * K)) {
+    if (batch >= 2 * omp_get_max_threads() &&
+        double(batch) * double(sc) * double(K) >= double(kParallelGrain)) {
 #pragma omp parallel for schedule(static)
       for (std::int64_t i = 0; i < batch; ++i)
         gemm_serial<T>(trans_a, trans_b, M, N, K, T(alpha), pa + i * sa, lda, pb + i * sb, ldb,
