@@ -187,7 +187,7 @@ struct FreeBuffer {
 // Runs one sweep over the batch in one OpenMP region. Work items are (image, tile) pairs, or
 // whole images when col2im scatters into image_grad: tiles of one image overlap there.
 template <typename T>
-void run_sweep(const ConvShape& s, const ConvSweep<T>& w) {
+void run_sweep(const char* op, const ConvShape& s, const ConvSweep<T>& w) {
   const ConvGeometry& g = s.g;
   const py::ssize_t rows = s.tile_rows(sizeof(T));
   const py::ssize_t tiles = (g.OH + rows - 1) / rows;
@@ -199,10 +199,12 @@ void run_sweep(const ConvShape& s, const ConvSweep<T>& w) {
 #ifdef PYDYFAST_HAVE_OPENMP
   if (parallel) threads = std::max(1, std::min<int>(omp_get_max_threads(), int(items)));
 #endif
-  const std::int64_t buffer_size = s.direct() ? 0 : checked_size("conv", {s.R(), rows, g.OW}, 1);
-  const std::int64_t acc_size = w.weight_grad ? checked_size("conv", {s.O, s.R() + 1}, 1) : 0;
-  std::unique_ptr<T[]> buffers(new T[std::size_t(threads) * std::size_t(buffer_size)]);
-  std::unique_ptr<T[]> sums(new T[std::size_t(threads) * std::size_t(acc_size)]());
+  // no buffer for an empty batch: its tile could be as wide as a hostile padding makes OW
+  const std::int64_t buffer_size =
+      s.direct() || items == 0 ? 0 : checked_size(op, {s.R(), rows, g.OW}, sizeof(T));
+  const std::int64_t acc_size = w.weight_grad ? checked_size(op, {s.O, s.R() + 1}, sizeof(T)) : 0;
+  std::unique_ptr<T[]> buffers(new T[checked_size(op, {threads, buffer_size}, sizeof(T))]);
+  std::unique_ptr<T[]> sums(new T[checked_size(op, {threads, acc_size}, sizeof(T))]());
   std::atomic<bool> failed{false};
   std::exception_ptr error;
   py::gil_scoped_release release;
@@ -280,7 +282,7 @@ carray<T> conv2d_fwd(carray<T> x, carray<T> weight, optional_array<T> bias, pair
   w.weight = weight.data();
   w.image = x.data();
   w.out = y.mutable_data();
-  run_sweep(s, w);
+  run_sweep(op, s, w);
   return y;
 }
 
@@ -299,7 +301,7 @@ carray<T> conv2d_bwd_input(carray<T> gy, carray<T> weight, optional_array<T> bia
   w.weight = weight.data();
   w.grad = gy.data();
   w.image_grad = gx.mutable_data();
-  run_sweep(s, w);
+  run_sweep(op, s, w);
   return gx;
 }
 
@@ -325,7 +327,7 @@ std::tuple<optional_array<T>, carray<T>, optional_array<T>> conv2d_bwd(
   w.weight_grad = gw.mutable_data();
   w.bias_grad = gb ? gb->mutable_data() : nullptr;
   w.image_grad = gx ? gx->mutable_data() : nullptr;
-  run_sweep(s, w);
+  run_sweep(op, s, w);
   return {gx, gw, gb};
 }
 
@@ -351,7 +353,7 @@ std::tuple<optional_array<T>, carray<T>> conv_transpose2d_bwd(
   w.grad = x.data();
   w.weight_grad = gw.mutable_data();
   w.out = gx ? gx->mutable_data() : nullptr;
-  run_sweep(s, w);
+  run_sweep(op, s, w);
   return {gx, gw};
 }
 

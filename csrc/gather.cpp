@@ -33,27 +33,42 @@ void check_indices(const char* op, const index_array& idx, std::int64_t n) {
                         " is out of range for a dimension of size " + std::to_string(n));
 }
 
-// out = base (or zeros without base), written by the threads in parallel: a table-sized output
-// (an embedding gradient) costs a full pass over memory, which one thread alone cannot saturate.
+// dst[lo, hi) = base[lo, hi), or zeros without base.
 template <typename T>
-carray<T> start_from(const T* base, std::int64_t outer, std::int64_t n, std::int64_t inner) {
-  carray<T> out({outer, n, inner});
-  T* dst = out.mutable_data();
-  const std::int64_t count = outer * n * inner;
+void init_range(T* dst, const T* base, std::int64_t lo, std::int64_t hi) {
+  if (base)
+    std::copy(base + lo, base + hi, dst + lo);
+  else
+    std::fill(dst + lo, dst + hi, T(0));
+}
+
+// dst[0, count) = base (or zeros without base). An orphaned worksharing loop: called inside a
+// parallel region its chunks are shared among the team (with a barrier at the end), so the
+// initialisation and the accumulation after it take one region, i.e. one thread wake-up, which
+// is what a busy machine makes expensive; outside a region it runs on the calling thread.
+template <typename T>
+void fill_from(T* dst, const T* base, std::int64_t count) {
   constexpr std::int64_t kChunk = 1 << 16;
   const std::int64_t chunks = (count + kChunk - 1) / kChunk;
-  {
-    py::gil_scoped_release release;
-#pragma omp parallel for schedule(static) if (worth_parallel(count))
-    for (std::int64_t c = 0; c < chunks; ++c) {
-      const std::int64_t lo = c * kChunk, hi = std::min(count, lo + kChunk);
-      if (base)
-        std::copy(base + lo, base + hi, dst + lo);
-      else
-        std::fill(dst + lo, dst + hi, T(0));
-    }
-  }
-  return out;
+#pragma omp for schedule(static)
+  for (std::int64_t c = 0; c < chunks; ++c)
+    init_range(dst, base, c * kChunk, std::min(count, (c + 1) * kChunk));
+}
+
+int team_rank() {
+#ifdef PYDYFAST_HAVE_OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+int team_size() {
+#ifdef PYDYFAST_HAVE_OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
 }
 
 void check_3d(const char* op, const py::array& x, const py::array& idx) {
@@ -76,31 +91,53 @@ carray<T> gather_fwd(carray<T> x, index_array idx) {
   {
     py::gil_scoped_release release;
 #pragma omp parallel for schedule(static) if (worth_parallel(O * M * I))
-    for (std::int64_t o = 0; o < O; ++o)
+    for (std::int64_t o = 0; o < O; ++o) {
+      if (I == 1) {  // along the last axis: one load per element, no inner loop
+        const T* line = src + o * N;
+        const std::int64_t* line_at = at + o * M;
+        T* out = dst + o * M;
+        for (std::int64_t j = 0; j < M; ++j) out[j] = line[line_at[j]];
+        continue;
+      }
       for (std::int64_t j = 0; j < M; ++j) {
         const std::int64_t row = (o * M + j) * I;
         for (std::int64_t i = 0; i < I; ++i) dst[row + i] = src[(o * N + at[row + i]) * I + i];
       }
+    }
   }
   return y;
 }
 
-// dst[o, idx[o, j, i], i] += src[o, j, i] for dst (O, N, I) and idx/src (O, M, I). Repeated
-// indices accumulate. Lines with different (o, i) never write to the same element, so OpenMP
-// splits the outer axis, or the inner one when there is a single outer slice (dim 0).
+// dst = base (zeros without base), then dst[o, idx[o, j, i], i] += src[o, j, i] for dst
+// (O, N, I) and idx/src (O, M, I), in one parallel region. Repeated indices accumulate. Lines
+// with different (o, i) never write to the same element, so the threads split the outer axis,
+// or the inner one when there is a single outer slice (dim 0).
 template <typename T>
-void scatter_add_into(T* dst, const std::int64_t* at, const T* s, std::int64_t O, std::int64_t N,
-                      std::int64_t I, std::int64_t M) {
+void scatter_add_into(T* dst, const T* base, const std::int64_t* at, const T* s, std::int64_t O,
+                      std::int64_t N, std::int64_t I, std::int64_t M) {
+  const auto add_line = [=](std::int64_t o, std::int64_t i) {
+    for (std::int64_t j = 0; j < M; ++j) {
+      const std::int64_t k = (o * M + j) * I + i;
+      dst[(o * N + at[k]) * I + i] += s[k];
+    }
+  };
+  const bool split_outer = O != 1 || I == 1;
   py::gil_scoped_release release;
-  const bool split_outer = O > 1 || I == 1;
-#pragma omp parallel for schedule(static) if (split_outer && worth_parallel(O * M * I))
-  for (std::int64_t o = 0; o < O; ++o) {
-#pragma omp parallel for schedule(static) if (!split_outer && worth_parallel(M * I))
-    for (std::int64_t i = 0; i < I; ++i)
-      for (std::int64_t j = 0; j < M; ++j) {
-        const std::int64_t k = (o * M + j) * I + i;
-        dst[(o * N + at[k]) * I + i] += s[k];
+#pragma omp parallel if (worth_parallel(O * (N + M) * I))
+  {
+    // flat loops, not a region nested in each outer iteration: an inactive inner region still
+    // costs a libgomp call per iteration (milliseconds over a topk's thousands of rows)
+    if (split_outer) {  // each thread initialises the slabs it adds into: no barrier
+#pragma omp for schedule(static)
+      for (std::int64_t o = 0; o < O; ++o) {
+        init_range(dst, base, o * N * I, (o + 1) * N * I);
+        for (std::int64_t i = 0; i < I; ++i) add_line(o, i);
       }
+    } else {
+      fill_from(dst, base, N * I);
+#pragma omp for schedule(static)
+      for (std::int64_t i = 0; i < I; ++i) add_line(0, i);
+    }
   }
 }
 
@@ -113,8 +150,8 @@ carray<T> scatter_add_fwd(carray<T> base, index_array idx, carray<T> src) {
                             shape_str(src));
   const std::int64_t O = dim3(base, 0), N = dim3(base, 1), I = dim3(base, 2), M = dim3(idx, 1);
   check_indices("scatter_add", idx, N);
-  carray<T> out = start_from(base.data(), O, N, I);
-  scatter_add_into(out.mutable_data(), idx.data(), src.data(), O, N, I, M);
+  carray<T> out({O, N, I});
+  scatter_add_into(out.mutable_data(), base.data(), idx.data(), src.data(), O, N, I, M);
   return out;
 }
 
@@ -128,47 +165,46 @@ carray<T> gather_bwd(carray<T> gy, index_array idx, std::int64_t n) {
   const std::int64_t O = dim3(idx, 0), I = dim3(idx, 2), M = dim3(idx, 1);
   checked_size("gather_bwd", {O, n, I}, sizeof(T));
   check_indices("gather_bwd", idx, n);
-  carray<T> out = start_from<T>(nullptr, O, n, I);
-  scatter_add_into(out.mutable_data(), idx.data(), gy.data(), O, n, I, M);
+  carray<T> out({O, n, I});
+  scatter_add_into<T>(out.mutable_data(), nullptr, idx.data(), gy.data(), O, n, I, M);
   return out;
 }
 
-// dst[o, idx[j], :] += alpha * src[o, j, :] for dst (O, N, I), idx (M,) and src (O, M, I). The
-// inner rows are contiguous, so the innermost loop vectorises. With more outer slices than
-// threads, OpenMP splits them; otherwise (an embedding gradient: O = 1) each thread owns a
+// dst = base (zeros without base), then dst[o, idx[j], :] += alpha * src[o, j, :] for dst
+// (O, N, I), idx (M,) and src (O, M, I), in one parallel region without a barrier. The inner
+// rows are contiguous, so the innermost loop vectorises. With at least as many outer slices as
+// threads, the threads split them; otherwise (an embedding gradient: O = 1) each thread owns a
 // range of the N destination rows and adds the source rows whose index falls in it (every
 // thread reads the M indices, a small cost beside the rows), so no two threads write one row.
 template <typename T>
-void index_add_into(T* dst, const std::int64_t* at, const T* s, std::int64_t O, std::int64_t N,
-                    std::int64_t I, std::int64_t M, T alpha) {
-  py::gil_scoped_release release;
-  const bool parallel = worth_parallel(O * M * I);
-  int threads = 1;
-#ifdef PYDYFAST_HAVE_OPENMP
-  if (parallel) threads = omp_get_max_threads();
-#endif
-  const auto add_row = [&](std::int64_t o, std::int64_t j) {
+void index_add_into(T* dst, const T* base, const std::int64_t* at, const T* s, std::int64_t O,
+                    std::int64_t N, std::int64_t I, std::int64_t M, T alpha) {
+  const auto add_row = [=](std::int64_t o, std::int64_t j) {
     T* row = dst + (o * N + at[j]) * I;
     const T* from = s + (o * M + j) * I;
 #pragma omp simd
     for (std::int64_t i = 0; i < I; ++i) row[i] += alpha * from[i];
   };
-  if (O >= threads) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
-    for (std::int64_t o = 0; o < O; ++o)
-      for (std::int64_t j = 0; j < M; ++j) add_row(o, j);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
+  py::gil_scoped_release release;
+#pragma omp parallel if (worth_parallel(O * (N + M) * I))
   {
-    int tid = 0;
-#ifdef PYDYFAST_HAVE_OPENMP
-    tid = omp_get_thread_num();
-#endif
-    const std::int64_t lo = N * tid / threads, hi = N * (tid + 1) / threads;
-    for (std::int64_t o = 0; o < O; ++o)
-      for (std::int64_t j = 0; j < M; ++j)
-        if (at[j] >= lo && at[j] < hi) add_row(o, j);
+    // each thread initialises exactly the rows it adds into, so no barrier between the two
+    const int threads = team_size();
+    if (O >= threads) {
+#pragma omp for schedule(static)
+      for (std::int64_t o = 0; o < O; ++o) {
+        init_range(dst, base, o * N * I, (o + 1) * N * I);
+        for (std::int64_t j = 0; j < M; ++j) add_row(o, j);
+      }
+    } else {
+      const int tid = team_rank();
+      const std::int64_t lo = N * tid / threads, hi = N * (tid + 1) / threads;
+      for (std::int64_t o = 0; o < O; ++o) {
+        init_range(dst, base, (o * N + lo) * I, (o * N + hi) * I);
+        for (std::int64_t j = 0; j < M; ++j)
+          if (at[j] >= lo && at[j] < hi) add_row(o, j);
+      }
+    }
   }
 }
 
@@ -182,8 +218,8 @@ carray<T> index_add_fwd(carray<T> base, index_array idx, carray<T> src, double a
                           shape_str(src));
   const std::int64_t O = dim3(base, 0), N = dim3(base, 1), I = dim3(base, 2);
   check_indices("index_add", idx, N);
-  carray<T> out = start_from(base.data(), O, N, I);
-  index_add_into(out.mutable_data(), idx.data(), src.data(), O, N, I, idx.shape(0),
+  carray<T> out({O, N, I});
+  index_add_into(out.mutable_data(), base.data(), idx.data(), src.data(), O, N, I, idx.shape(0),
                  static_cast<T>(alpha));
   return out;
 }
@@ -221,8 +257,9 @@ carray<T> index_select_bwd(carray<T> gy, index_array idx, std::int64_t n) {
   const std::int64_t O = dim3(gy, 0), I = dim3(gy, 2);
   checked_size("index_select_bwd", {O, n, I}, sizeof(T));
   check_indices("index_select_bwd", idx, n);
-  carray<T> out = start_from<T>(nullptr, O, n, I);
-  index_add_into(out.mutable_data(), idx.data(), gy.data(), O, n, I, idx.shape(0), T(1));
+  carray<T> out({O, n, I});
+  index_add_into<T>(out.mutable_data(), nullptr, idx.data(), gy.data(), O, n, I, idx.shape(0),
+                    T(1));
   return out;
 }
 

@@ -3,6 +3,7 @@
 // default elsewhere), the widest the CPU runs picked once at load time.
 #include "gemm.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -150,28 +151,33 @@ void gemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, T al
     const auto [rows, cols] = tile_shape<T>();
     const std::int64_t extent = split_rows ? M : N, unit = split_rows ? rows : cols;
     const std::int64_t tiles = (extent + unit - 1) / unit;
-    const std::int64_t chunk = (tiles + threads - 1) / threads * unit;  // whole tiles per thread
+    // Whole tiles per block, and up to four blocks per thread handed out as threads free up:
+    // when another process takes a core for a while, the other thread takes over its blocks
+    // instead of waiting for them at the end (each block repacks its operand slice, which is
+    // a few percent of its products at 8 tiles or more).
+    const std::int64_t blocks = std::max<std::int64_t>(
+        threads, std::min<std::int64_t>(4 * threads, tiles / 8));
+    const std::int64_t chunk = (tiles + blocks - 1) / blocks * unit;
     std::exception_ptr error;
-#pragma omp parallel num_threads(threads)
-    {
-      const std::int64_t start = omp_get_thread_num() * chunk;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t start = b * chunk;
       const std::int64_t count = extent - start < chunk ? extent - start : chunk;
-      if (count > 0) {
-        try {
-          GemmEpilogue<T> part = e;
-          if (split_rows) {
-            if (part.bias_row) part.bias_row += start;
-            gemm_serial(ta, tb, count, N, K, alpha, ta ? A + start : A + start * lda, lda, B, ldb,
-                        beta, C + start * ldc, ldc, part);
-          } else {
-            if (part.bias_col) part.bias_col += start;
-            gemm_serial(ta, tb, M, count, K, alpha, A, lda, tb ? B + start * ldb : B + start, ldb,
-                        beta, C + start, ldc, part);
-          }
-        } catch (...) {
-#pragma omp critical
-          error = std::current_exception();
+      if (count <= 0) continue;
+      try {
+        GemmEpilogue<T> part = e;
+        if (split_rows) {
+          if (part.bias_row) part.bias_row += start;
+          gemm_serial(ta, tb, count, N, K, alpha, ta ? A + start : A + start * lda, lda, B, ldb,
+                      beta, C + start * ldc, ldc, part);
+        } else {
+          if (part.bias_col) part.bias_col += start;
+          gemm_serial(ta, tb, M, count, K, alpha, A, lda, tb ? B + start * ldb : B + start, ldb,
+                      beta, C + start, ldc, part);
         }
+      } catch (...) {
+#pragma omp critical
+        error = std::current_exception();
       }
     }
     if (error) std::rethrow_exception(error);

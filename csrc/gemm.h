@@ -28,8 +28,9 @@ void gemm_serial(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std
                  T alpha, const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,
                  std::int64_t ldc, const GemmEpilogue<T>& epilogue = {});
 
-// Splits C into one block per OpenMP thread (along the longer of M and N) when the product is
-// large enough to pay for a parallel region; otherwise the same as gemm_serial.
+// Splits C into blocks of whole micro-tiles along the longer of M and N, shared dynamically
+// among the OpenMP threads, when the product is large enough to pay for a parallel region;
+// otherwise the same as gemm_serial.
 template <typename T>
 void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, T alpha,
           const T* A, std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C,

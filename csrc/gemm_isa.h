@@ -79,8 +79,20 @@ void pack_slivers(bool transposed, const T* X, std::int64_t ld, std::int64_t r0,
         for (std::int64_t i = 0; i < n; ++i) dst[i] = src[i];
         for (std::int64_t i = n; i < width; ++i) dst[i] = T(0);
       }
-    } else {  // element (r, c) at X[r * ld + c]: walk each row once, scatter with stride width
-      for (std::int64_t i = 0; i < n; ++i) {
+    } else {  // element (r, c) at X[r * ld + c]: four rows at a time, so that each k writes
+      // four neighbouring values of the sliver instead of one per pass over its depth
+      std::int64_t i = 0;
+      for (; i + 4 <= n; i += 4) {
+        const T* src = X + (r0 + s + i) * ld + c0;
+        for (std::int64_t k = 0; k < depth; ++k) {
+          T* dst = out + k * width + i;
+          dst[0] = src[k];
+          dst[1] = src[ld + k];
+          dst[2] = src[2 * ld + k];
+          dst[3] = src[3 * ld + k];
+        }
+      }
+      for (; i < n; ++i) {
         const T* src = X + (r0 + s + i) * ld + c0;
         for (std::int64_t k = 0; k < depth; ++k) out[k * width + i] = src[k];
       }

@@ -62,7 +62,7 @@ void check_list(const char* op, const char* what, const Arrays<T>& list, const A
 }
 
 // Checks the lists and takes their pointers (with the GIL: mutable_data raises on a read-only
-// array). states: up to three (name, list, used) triples in the kernel's order.
+// array). states: up to three (name and whether the options use it, list) in the kernel's order.
 struct StateList {
   const char* name;
   bool used;
@@ -90,7 +90,7 @@ std::vector<Slot<T>> gather(const char* op, Arrays<T>& params, const Arrays<T>& 
 
 // Runs body(slot, begin, end) over every element of every slot: serially below the parallel
 // grain, else in one OpenMP region where thread t takes the t-th contiguous share of the
-// concatenated elements (rounded to 64-byte lines, so no two threads write one cache line).
+// concatenated elements (a whole number of 64 bytes' worth, so SIMD loops keep full vectors).
 template <typename T, typename Body>
 void for_each_span(const std::vector<Slot<T>>& slots, std::int64_t work_per_element,
                    const Body& body) {

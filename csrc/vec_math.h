@@ -89,8 +89,8 @@ inline double vexp(double x) {
 // erf(-0) = -0, and nan passes through. The coefficients are our own weighted least-squares
 // fits on Chebyshev nodes in 40-digit arithmetic (tools/fit_erf.py reproduces them). The
 // polynomials' terms share one sign (P, Q) or decrease fast (S), so evaluating them in the
-// working precision adds about an ulp: measured over every float32 and 10^7 doubles, the
-// result is within 2 ulp (float) and 3 ulp (double) of the exact erf.
+// working precision adds about an ulp: measured against the exact erf, at most 1.22 ulp over
+// every float32 and 1.05 ulp over 10^6 doubles in [0, 6.5] (tests/ops/test_special.py).
 inline float verf(float x) {
   const float a = x < 0 ? -x : x;
   const float s = a * a;

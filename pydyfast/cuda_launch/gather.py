@@ -69,6 +69,7 @@ def gather_bwd(gy, idx, n):
     """zeros (outer, n, inner) with gy (the index's shape) added at idx along the middle axis."""
     import cupy as cp
     _check_index("gather_bwd", gy, idx)
+    require_shape("gather_bwd", "gradient", gy, idx.shape)
     outer, m, inner = idx.shape
     out = cp.zeros((outer, n, inner), dtype=gy.dtype)
     if gy.size:

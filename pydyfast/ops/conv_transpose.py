@@ -9,10 +9,23 @@ this file (``conv_transpose2d_bwd``) only shares the columns of gy between those
 """
 from ..autograd import Function
 from ..backend import array_module, dispatch
-from .conv import (_check_int64, _check_conv, _columns, _conv2d_bwd_input_ref,
-                   _conv2d_fwd_ref, _geometry, _grouped, _kernel_geometry, _weight_blocks,
-                   as_2d_geometry, conv_output_size, grouped_matmul, kernel_params, ntuple,
-                   weight_gradient)
+from .conv import (
+    _check_conv,
+    _check_int64,
+    _columns,
+    _conv2d_bwd_input_ref,
+    _conv2d_fwd_ref,
+    _geometry,
+    _grouped,
+    _kernel_geometry,
+    _weight_blocks,
+    as_2d_geometry,
+    conv_output_size,
+    grouped_matmul,
+    kernel_params,
+    ntuple,
+    weight_gradient,
+)
 
 __all__ = ["conv_transpose1d", "conv_transpose2d"]
 

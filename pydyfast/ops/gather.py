@@ -56,7 +56,7 @@ def _region(shape, axis, index_shape):
     return tuple(slice(None) if d == axis else slice(0, i) for d, i in enumerate(index_shape))
 
 
-def _fresh_reshape(a, shape):
+def fresh_reshape(a, shape):
     """``a`` (a kernel's fresh output) with ``shape``, relabelled in place rather than viewed:
     autograd copies a view before a leaf keeps it as .grad (it may share memory with another
     gradient), which for a table-sized gradient costs as much as computing it."""
@@ -70,7 +70,7 @@ def _gather(x, idx, axis):
     """``take_along_axis`` over the region the index covers, on the dispatched kernel."""
     region = _region(x.shape, axis, idx.shape)
     xs = x if region is None else x[region]
-    return _fresh_reshape(dispatch(_lines(xs, axis), _lines(idx, axis), ref=_gather_ref,
+    return fresh_reshape(dispatch(_lines(xs, axis), _lines(idx, axis), ref=_gather_ref,
                                    native="gather_fwd"), idx.shape)
 
 
@@ -111,7 +111,7 @@ class Gather(Function):
         g = dispatch(_lines(gy, ctx.axis), _lines(ctx.index, ctx.axis), n, ref=_gather_bwd_ref,
                      native="gather_bwd")
         covered = ctx.index.shape[:ctx.axis] + (n,) + ctx.index.shape[ctx.axis + 1:]
-        return _padded(array_module(gy), _fresh_reshape(g, covered), ctx.shape)
+        return _padded(array_module(gy), fresh_reshape(g, covered), ctx.shape)
 
 
 class ScatterAdd(Function):
@@ -170,7 +170,7 @@ class IndexSelect(Function):
     def backward(ctx, gy):
         gx = dispatch(_lines(gy, ctx.axis), ctx.index, ctx.shape[ctx.axis],
                       ref=_index_select_bwd_ref, native="index_select_bwd")
-        return _fresh_reshape(gx, ctx.shape)
+        return fresh_reshape(gx, ctx.shape)
 
 
 def _index_add(base, index, src, axis, alpha):

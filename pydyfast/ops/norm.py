@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import dispatch
 from ..tensor import Tensor
+from .gather import fresh_reshape
 
 __all__ = ["layer_norm", "rms_norm"]
 
@@ -104,8 +105,7 @@ class Norm(Function):
         ref, kernel = _KERNELS[ctx.center][2:]
         gx, gw, gb = dispatch(g, rows_view, mean, rstd, weight, need_weight=need_weight,
                               need_bias=need_bias, ref=ref, native=kernel)
-        # a fresh array, not a view, where the shape allows: autograd copies views it keeps
-        grads = [gx if gx.shape == ctx.shapes[0] else gx.reshape(ctx.shapes[0])]
+        grads = [fresh_reshape(gx, ctx.shapes[0])]
         if ctx.has_weight:
             grads.append(None if gw is None else gw.reshape(ctx.shapes[1]))
         if ctx.has_bias:

@@ -1,8 +1,8 @@
 """Special functions: erf (compiled kernels for its value and gradient, csrc/special.cpp and
 kernels/special.cu, with their NumPy references beside them), erfc and erfinv (scipy.special,
 or cupyx's, when installed; otherwise math.erfc per element, and for erfinv a rational first
-guess refined by Newton steps on erf), xlogy, and softsign as a function. Integer inputs compute in the default floating
-dtype, as torch's do.
+guess refined by Newton steps on erf), xlogy, and softsign as a function. Integer inputs
+compute in the default floating dtype, as torch's do.
 """
 import math
 

@@ -76,8 +76,9 @@ class Adam(Optimizer):
             grad = grad + wd * param
         exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
         # One scratch array, reused through the update with out= ufuncs: temporaries of the
-        # parameter's size cost more than the arithmetic on large tensors.
-        tmp = np.subtract(grad, exp_avg)
+        # parameter's size cost more than the arithmetic on large tensors. (An explicit out=
+        # also keeps a 0-d parameter's scratch an array, not a numpy scalar.)
+        tmp = np.subtract(grad, exp_avg, out=np.empty_like(exp_avg))
         tmp *= 1 - beta1
         exp_avg += tmp
         np.multiply(grad, grad, out=tmp)

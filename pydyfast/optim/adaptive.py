@@ -139,8 +139,9 @@ class RMSprop(Optimizer):
         alpha, momentum = group["alpha"], group["momentum"]
         grad = _decayed(grad, param, group["weight_decay"])
         square_avg = state["square_avg"].data
-        # One scratch array reused with out= ufuncs (temporaries dominate on large tensors).
-        tmp = np.multiply(grad, grad)
+        # One scratch array reused with out= ufuncs (temporaries dominate on large tensors; an
+        # explicit out= keeps a 0-d parameter's scratch an array, not a numpy scalar).
+        tmp = np.multiply(grad, grad, out=np.empty_like(square_avg))
         tmp *= 1 - alpha
         square_avg *= alpha
         square_avg += tmp

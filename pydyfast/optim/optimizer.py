@@ -35,6 +35,13 @@ class Optimizer:
 
     _fused_kernel_name = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A subclass that changes the reference update but not the fused one (pydynet's SGD)
+        # would be bypassed by the kernel without a word: it keeps to its own update.
+        if "_update" in vars(cls) and not {"_fused_update", "_fused_kernel_name"} & set(vars(cls)):
+            cls._fused_kernel_name = None
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.param_groups = []
@@ -140,8 +147,9 @@ class Optimizer:
                 if "step" in state:
                     state["step"] += 1
                 if kernel is not None and _fusable(param, state):
-                    batches.setdefault(param.dtype, []).append(
-                        (param, np.ascontiguousarray(grad), state))
+                    if not grad.flags.c_contiguous:  # (ascontiguousarray would make 0-d 1-d)
+                        grad = np.array(grad, order="C")
+                    batches.setdefault(param.dtype, []).append((param, grad, state))
                 else:
                     self._update(param, -grad if group.get("maximize") else grad, state, group)
                 _engine.note_inplace(p)  # a graph that saved p's old value must not backward
@@ -224,7 +232,8 @@ class Optimizer:
                 state[p] = {k: _to_param(f"{name}.load_state_dict: state '{k}' of parameter "
                                          f"{idx}", v, p, k == "step") for k, v in entry.items()}
             options.append({k: _as_option(f"{name}.load_state_dict: option '{k}' of group "
-                                          f"{number}", v, own.get(k))
+                                          f"{number}", v, own.get(k),
+                                          optional_flag=k in ("fused", "foreach"))
                             for k, v in saved.items() if k != "params"})
         if saved_state:
             raise ValueError(f"{name}.load_state_dict: state for parameters "
@@ -306,11 +315,17 @@ def _fusable(param, state):
 _FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _as_option(where, value, current):
+def _as_option(where, value, current, optional_flag=False):
     """An option from a state dict, of the same kind as the optimizer's ``current`` value.
-    Options come back from save/load as lists; betas and friends are tuples."""
+    Options come back from save/load as lists; betas and friends are tuples. An optional flag
+    (fused, foreach) is None, True or False whatever the current value, and, as in torch, the
+    saved one replaces it."""
     if isinstance(value, list):
         value = tuple(value)
+    if optional_flag:
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"{where}: got {value!r}, expected None, True or False")
+        return value
     if current is None:
         return value
     if isinstance(current, bool) or isinstance(value, bool):

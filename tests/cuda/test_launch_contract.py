@@ -199,9 +199,13 @@ def test_every_cpp_kernel_has_a_launcher_with_the_same_parameters():
         pytest.skip("pydyfast._C is not built")
     # not dispatched kernels: thread helpers, llama's CPU-only compiled decoder (its factory,
     # the query of the int8 dot product it picked, and llama2.c's rotary tables, computed once
-    # on the CPU), and the GEMM (cupy's matmul is cuBLAS)
+    # on the CPU), the GEMM (cupy's matmul is cuBLAS), the CPU-only fused optimizer steps (cupy
+    # parameters take the optimizers' reference updates), and the convolutions, which dispatch
+    # with gpu=False: on CuPy their references are CUDA im2col/col2im and cuBLAS
     helpers = {"openmp", "set_num_threads", "get_num_threads", "llama_decoder", "q8_kernel",
-               "llama_rope_tables", "gemm"}
+               "llama_rope_tables", "gemm", "adam_step", "sgd_step", "rmsprop_step",
+               "adagrad_step", "conv2d_fwd", "conv2d_bwd_input", "conv2d_bwd",
+               "conv_transpose2d_bwd"}
     names = [n for n in dir(backend._C) if not n.startswith("_") and n not in helpers]
     assert names
     for name in names:

@@ -1,5 +1,5 @@
-"""conv1d / conv2d / conv_transpose2d and the raw im2col / col2im kernels, against PyTorch and
-against the NumPy references, on both kernel paths and both dtypes."""
+"""conv1d / conv2d, their compiled kernels (csrc/conv.cpp) and the raw im2col / col2im kernels,
+against PyTorch and against the NumPy references, on both kernel paths and both dtypes."""
 import numpy as np
 import pytest
 from oracle import torch  # skips this module when PyTorch is missing
@@ -7,7 +7,7 @@ from oracle import torch  # skips this module when PyTorch is missing
 import pydyfast as pdf
 import pydyfast.functional as F
 from pydyfast import backend
-from pydyfast.ops import conv
+from pydyfast.ops import conv, conv_transpose
 from pydyfast.testing import gradcheck
 from oracle import compare_with_torch
 
@@ -26,6 +26,10 @@ CONV2D = [
     (3, 4, 8, 6, 6, (3, 2), (2, 1), (2, 1), 1, 2, True),  # padding = kernel - 1, groups
     (2, 6, 9, 7, 6, 3, 2, 0, 2, 3, True),          # dilation, odd sizes, groups
     (1, 2, 4, 4, 3, 4, 1, 0, 1, 1, True),          # kernel covers the whole input
+    (2, 4, 5, 6, 6, 1, 1, 0, 1, 2, True),          # 1x1, stride 1, no padding: no im2col
+    (2, 3, 7, 6, 4, 1, 2, 1, 1, 1, False),         # 1x1 with stride and padding: im2col
+    (0, 3, 5, 5, 2, 3, 1, 1, 1, 1, True),          # empty batch
+    (2, 5, 40, 37, 3, 3, 1, 1, 1, 1, True),        # several row tiles per image
 ]
 
 
@@ -49,24 +53,6 @@ def test_conv1d_matches_torch(cfg, dtype, kernels, rng):
     compare_with_torch(lambda *t: F.conv1d(*t, stride=s, padding=p, dilation=d, groups=g),
                        lambda *t: TF.conv1d(*t, stride=s, padding=p, dilation=d, groups=g),
                        arrays, dtype, tol=_tol(dtype))
-
-
-# (N, C_in, H, W, C_out/groups, kernel, stride, padding, output_padding, groups, dilation)
-TRANSPOSED = [
-    (2, 3, 4, 5, 2, 3, 2, 1, 1, 1, 1),
-    (1, 4, 3, 3, 3, 2, 2, 0, 0, 2, 1),
-    (2, 2, 5, 4, 1, 3, 1, 1, 1, 1, 2),  # output_padding >= stride, allowed by dilation
-]
-
-
-@pytest.mark.parametrize("cfg", TRANSPOSED, ids=str)
-def test_conv_transpose2d_matches_torch(cfg, dtype, kernels, rng):
-    n, c, h, w, og, k, s, p, op, g, d = cfg
-    arrays = [rng.standard_normal((n, c, h, w)), rng.standard_normal((c, og, k, k)),
-              rng.standard_normal(og * g)]
-    kw = dict(stride=s, padding=p, output_padding=op, groups=g, dilation=d)
-    compare_with_torch(lambda *t: F.conv_transpose2d(*t, **kw),
-                       lambda *t: TF.conv_transpose2d(*t, **kw), arrays, dtype, tol=_tol(dtype))
 
 
 GEOMETRIES = [((3, 3), (1, 1), (1, 1), (1, 1)), ((2, 3), (3, 2), (1, 2), (1, 1)),
@@ -177,3 +163,127 @@ def test_conv_bad_inputs():
     with pytest.raises(ValueError, match="im2col: the dilated kernel"):
         backend._C.im2col(np.zeros((1, 1, 2, 2)), kernel=(3, 3), stride=(1, 1), padding=(0, 0),
                           dilation=(1, 1))
+
+
+# (N, C, H, W, O, kernel, stride, padding, dilation, groups): the kernels' code paths
+KERNEL_CASES = [
+    (2, 4, 9, 8, 6, (3, 2), (2, 1), (1, 2), (1, 2), 2),  # groups, stride, padding, dilation
+    (3, 6, 5, 7, 9, (1, 1), (1, 1), (0, 0), (1, 1), 3),  # 1x1 without im2col, groups
+    (2, 3, 6, 5, 4, (1, 1), (2, 1), (1, 0), (1, 1), 1),  # 1x1 through im2col
+    (2, 5, 40, 37, 3, (3, 3), (1, 1), (1, 1), (1, 1), 1),  # several tiles, parallel over them
+    (1, 1, 1, 1, 2, (1, 1), (1, 1), (0, 0), (1, 1), 1),  # size 1 everywhere
+    (0, 2, 4, 4, 3, (2, 2), (1, 1), (0, 0), (1, 1), 1),  # empty batch: zero gradients
+]
+
+
+def _kernel_arrays(case, dtype, rng):
+    n, c, h, w, o, k, s, p, d, g = case
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    weight = rng.standard_normal((o, c // g) + k).astype(dtype)
+    params = dict(stride=s, padding=p, dilation=d, groups=g)
+    out = conv.conv_output_size("test", (h, w), kernel=k, stride=s, padding=p, dilation=d)
+    gy = rng.standard_normal((n, o) + out).astype(dtype)
+    return x, weight, gy, params
+
+
+def _assert_close(actual, expected, dtype):
+    assert actual.dtype == expected.dtype and actual.shape == expected.shape
+    tol = 2e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("case", KERNEL_CASES, ids=str)
+def test_conv_kernels_match_the_reference(case, dtype, rng, monkeypatch):
+    """Every compiled convolution kernel against its NumPy reference (run on the NumPy im2col
+    and col2im), each optional output on and off."""
+    x, weight, gy, params = _kernel_arrays(case, dtype, rng)
+    bias = rng.standard_normal(weight.shape[0]).astype(dtype)
+    image_bias = rng.standard_normal(x.shape[1]).astype(dtype)
+    native = backend._C
+    monkeypatch.setattr(backend, "_kernels", "numpy")  # the references' own im2col / col2im
+    for b in (bias, None):
+        _assert_close(native.conv2d_fwd(x, weight, b, **params),
+                      conv._conv2d_fwd_ref(np, x, weight, b, **params), dtype)
+    for b in (image_bias, None):
+        _assert_close(native.conv2d_bwd_input(gy, weight, b, size=x.shape[2:], **params),
+                      conv._conv2d_bwd_input_ref(np, gy, weight, b, size=x.shape[2:], **params),
+                      dtype)
+    for input_grad, bias_grad in ((True, True), (False, False)):
+        got = native.conv2d_bwd(x, weight, gy, input_grad=input_grad, bias_grad=bias_grad,
+                                **params)
+        want = conv._conv2d_bwd_ref(np, x, weight, gy, input_grad=input_grad,
+                                    bias_grad=bias_grad, **params)
+        for a, e in zip(got, want):
+            assert (a is None) == (e is None)
+            if a is not None:
+                _assert_close(a, e, dtype)
+    # conv_transpose2d's backward: the transposed input is gy-shaped, its output gradient x-shaped
+    for input_grad in (True, False):
+        got = native.conv_transpose2d_bwd(gy, weight, x, input_grad=input_grad, **params)
+        want = conv_transpose._conv_transpose2d_bwd_ref(np, gy, weight, x,
+                                                        input_grad=input_grad, **params)
+        assert (got[0] is None) == (not input_grad)
+        for a, e in zip(got, want):
+            if a is not None:
+                _assert_close(a, e, dtype)
+
+
+def test_conv_kernel_results_do_not_depend_on_the_thread_count(rng):
+    x, weight, gy, params = _kernel_arrays(KERNEL_CASES[3], np.float64, rng)
+    previous = pdf.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            pdf.set_num_threads(threads)
+            results.append([backend._C.conv2d_fwd(x, weight, None, **params),
+                            *backend._C.conv2d_bwd(x, weight, gy, input_grad=True,
+                                                   bias_grad=True, **params)])
+    finally:
+        pdf.set_num_threads(previous)
+    for one, two in zip(*results):
+        np.testing.assert_allclose(one, two, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False),
+                                   (False, False, True), (True, False, True)], ids=str)
+def test_conv2d_gradient_subsets_match_torch(needs, dtype, kernels, rng):
+    """Each backward path: input only (no weight gradient), weight only, bias only."""
+    arrays = [rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 2, 3, 3)),
+              rng.standard_normal(6)]
+    kw = dict(stride=(1, 2), padding=1, groups=2)
+    compare_with_torch(lambda *t: F.conv2d(*t, **kw), lambda *t: TF.conv2d(*t, **kw), arrays,
+                       dtype, tol=_tol(dtype), requires_grad=list(needs))
+
+
+def test_conv_kernels_bad_inputs():
+    _C, f32 = backend._C, np.float32
+    x, w = np.zeros((2, 4, 5, 5), f32), np.zeros((6, 2, 3, 3), f32)
+    geometry = dict(stride=(1, 1), padding=(1, 1), dilation=(1, 1))
+    with pytest.raises(ValueError, match=r"conv2d_fwd: expected x of shape \(2, 2, 5, 5\)"):
+        _C.conv2d_fwd(x, w, None, groups=1, **geometry)  # 4 channels, weight wants 2
+    with pytest.raises(ValueError, match="conv2d_fwd: groups must be positive and divide"):
+        _C.conv2d_fwd(x, w, None, groups=4, **geometry)
+    with pytest.raises(ValueError, match="conv2d_fwd: groups must be positive"):
+        _C.conv2d_fwd(x, w, None, groups=0, **geometry)
+    with pytest.raises(ValueError, match=r"conv2d_fwd: expected bias of shape \(6,\), got \(4,\)"):
+        _C.conv2d_fwd(x, w, np.zeros(4, f32), groups=2, **geometry)
+    with pytest.raises(ValueError, match=r"conv2d_fwd: expected a weight of shape"):
+        _C.conv2d_fwd(x, np.zeros((6, 2, 3), f32), None, groups=2, **geometry)
+    with pytest.raises(ValueError, match=r"conv2d_bwd: expected gy of shape \(2, 6, 5, 5\)"):
+        _C.conv2d_bwd(x, w, np.zeros((2, 6, 4, 5), f32), groups=2, input_grad=True,
+                      bias_grad=False, **geometry)
+    with pytest.raises(ValueError, match=r"conv2d_bwd_input: expected gy of shape"):
+        _C.conv2d_bwd_input(np.zeros((2, 6, 5), f32), w, None, size=(5, 5), groups=2,
+                            **geometry)
+    with pytest.raises(ValueError, match=r"conv_transpose2d_bwd: expected x of shape"):
+        _C.conv_transpose2d_bwd(np.zeros((2, 5, 5, 5), f32), w, x, groups=2, input_grad=True,
+                                **geometry)
+    with pytest.raises(ValueError, match="conv2d_fwd: the dilated kernel"):
+        _C.conv2d_fwd(x, w, None, groups=2, stride=(1, 1), padding=(0, 0), dilation=(3, 3))
+    with pytest.raises(ValueError, match="conv2d_fwd: .*overflows"):
+        _C.conv2d_fwd(x, w, None, groups=2, stride=(1, 1), padding=(2**62, 2**62),
+                      dilation=(1, 1))
+    with pytest.raises(TypeError):  # mixed dtypes and strided arrays never reach a kernel
+        _C.conv2d_fwd(x, w.astype(np.float64), None, groups=2, **geometry)
+    with pytest.raises(TypeError):
+        _C.conv2d_fwd(x[:, :, :, ::2], w, None, groups=2, **geometry)

@@ -123,6 +123,8 @@ def test_compiled_kernels_match_references_and_check_indices(dtype):
     (5, 40, 300, 33),      # several outer slices, split among the threads
     (2, 7, 0, 3),          # no index: zeros
     (1, 1, 5, 1),          # every index the same row
+    (0, 4, 3, 5),          # no outer slice at all
+    (4096, 1000, 5, 1),    # topk's gradient: thousands of short lines
 ])
 def test_gradient_kernels_match_their_references(dtype, outer, n, m, inner):
     r = np.random.default_rng(n)

@@ -27,19 +27,21 @@ CASES = [
 SHAPES = [(3, 4), (5,), (1, 1, 2)]
 
 
-def run_both(name, options, dtype, grads, initial):
-    """Feed the same gradient sequence to both frameworks; return their parameter arrays."""
+def run_both(name, options, grads, initial, ours_options=None):
+    """Feed the same gradient sequence to both frameworks (a None gradient: the parameter has
+    no .grad that step); return both parameter lists and both optimizers. ``ours_options`` are
+    pydyfast-only options (fused=...)."""
     ours = [Parameter(a.copy()) for a in initial]
     theirs = [torch.nn.Parameter(torch.from_numpy(a.copy())) for a in initial]
-    opt = getattr(optim, name)(ours, **options)
+    opt = getattr(optim, name)(ours, **options, **(ours_options or {}))
     ref = getattr(torch.optim, name)(theirs, **options)
     for step_grads in grads:
         for p, q, g in zip(ours, theirs, step_grads):
-            p.grad = pydyfast.Tensor(g)
-            q.grad = torch.from_numpy(g.copy())
+            p.grad = None if g is None else pydyfast.Tensor(g)
+            q.grad = None if g is None else torch.from_numpy(g.copy())
         opt.step()
         ref.step()
-    return ours, theirs
+    return ours, theirs, opt, ref
 
 
 @pytest.mark.parametrize("name,options", CASES, ids=[f"{n}-{i}" for i, (n, _) in
@@ -48,7 +50,7 @@ def test_trajectory_matches_torch(name, options, dtype, rng):
     initial = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
     # Gradients that depend on nothing we compute, so any divergence is the optimizer's.
     grads = [[rng.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(20)]
-    ours, theirs = run_both(name, options, dtype, grads, initial)
+    ours, theirs, _, _ = run_both(name, options, grads, initial)
     for p, q in zip(ours, theirs):
         assert p.data.dtype == dtype
         np.testing.assert_allclose(p.data, q.detach().numpy(), **tolerances(dtype))

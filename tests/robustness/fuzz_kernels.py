@@ -31,11 +31,16 @@ OTHER_DTYPES = [np.float16, np.int64, np.int32, np.bool_, np.complex64]
 
 # Argument kinds: arr (the call's float dtype), opt (arr or None), idx (int64 array),
 # scale (float64 array), int, pair (two ints), float, bool, config (a tuple of ints), weights (a
-# dict of arrays), str; ":n" is the number of dimensions the kernel expects, drawn most of the
-# time so that calls get past the shape checks.
+# dict of arrays), str, arrs/ints/bools (lists: the optimizers' parameters, states, step counts
+# and flags); ":n" is the number of dimensions the kernel expects, drawn most of the time so that
+# calls get past the shape checks.
 SIGNATURES = {
     "im2col": ["arr:4", "pair", "pair", "pair", "pair"],
     "col2im": ["arr:3", "pair", "pair", "pair", "pair", "pair"],
+    "conv2d_fwd": ["arr:4", "arr:4", "opt:1", "pair", "pair", "pair", "int"],
+    "conv2d_bwd_input": ["arr:4", "arr:4", "opt:1", "pair", "pair", "pair", "pair", "int"],
+    "conv2d_bwd": ["arr:4", "arr:4", "arr:4", "pair", "pair", "pair", "int", "bool", "bool"],
+    "conv_transpose2d_bwd": ["arr:4", "arr:4", "arr:4", "pair", "pair", "pair", "int", "bool"],
     "max_pool2d_fwd": ["arr:4", "pair", "pair", "pair", "pair", "pair"],
     "max_pool2d_bwd": ["arr:4", "idx:4", "pair"],
     "avg_pool2d_fwd": ["arr:4", "idx", "idx", "scale", "idx", "idx", "scale"],
@@ -81,6 +86,13 @@ SIGNATURES = {
     "attention_softmax_fwd": ["arr:3", "float", "int"],
     "attention_softmax_bwd": ["arr:3", "arr:3", "float"],
     "decode_attention": ["arr:3", "arr:4", "arr:4", "int", "float"],
+    "adam_step": ["arrs", "arrs", "arrs", "arrs", "arrs", "ints", "float", "float", "float",
+                  "float", "float", "bool", "bool"],
+    "sgd_step": ["arrs", "arrs", "arrs", "bools", "float", "float", "float", "float", "bool",
+                 "bool"],
+    "rmsprop_step": ["arrs", "arrs", "arrs", "arrs", "arrs", "float", "float", "float", "float",
+                     "float", "bool", "bool"],
+    "adagrad_step": ["arrs", "arrs", "arrs", "ints", "float", "float", "float", "float", "bool"],
     "gemm": ["arr", "arr", "bool", "bool", "opt:1", "bool", "opt", "float", "float"],
     "set_num_threads": ["threads"],
     "get_num_threads": [],
@@ -122,6 +134,18 @@ def arrays(draw, dtype, ndim=None):
     return a
 
 
+def optimizer_array(draw, dtype, shape):
+    """A parameter-like array of ``shape``: now and then read-only, of another dtype, or nan."""
+    a = np.random.default_rng(draw(st.integers(0, 2**16))).standard_normal(shape)
+    a = a.astype(draw(st.sampled_from(OTHER_DTYPES + FLOAT_DTYPES)) if draw(
+        st.integers(0, 9)) == 0 else dtype)
+    if draw(st.integers(0, 9)) == 0 and a.dtype.kind == "f":
+        a.reshape(-1)[0] = np.nan
+    if draw(st.integers(0, 9)) == 0:
+        a.flags.writeable = False
+    return a
+
+
 def argument(draw, kind, dtype):
     kind, _, ndim = kind.partition(":")
     ndim = int(ndim) if ndim else None
@@ -152,6 +176,15 @@ def argument(draw, kind, dtype):
         return {name: argument(draw, "arr", dtype) for name in names if draw(st.booleans())}
     if kind == "str":
         return draw(st.sampled_from(["", "avx2", "scalar", "x" * 100]))
+    if kind in ("arrs", "ints", "bools"):  # mostly two entries of fixed shapes, so lists agree
+        if kind != "arrs" or draw(st.integers(0, 3)):
+            n = 2 if draw(st.integers(0, 3)) else draw(st.integers(0, 3))
+            if kind == "ints":
+                return [draw(st.sampled_from([1, 2, 1000] + INT64_EXTREMES)) for _ in range(n)]
+            if kind == "bools":
+                return [draw(st.booleans()) for _ in range(n)]
+            return [optimizer_array(draw, dtype, shape) for shape in [(3,), (2, 17)][:n]]
+        return [argument(draw, "arr", dtype) for _ in range(draw(st.integers(0, 3)))]
     if kind == "threads":
         return draw(st.sampled_from([1, 2, -1, 0]))
     return draw(st.booleans())
