@@ -4,10 +4,10 @@
 // `#pragma omp barrier` puts the early thread to sleep in a futex at once and the last one must
 // wake it: a few microseconds each when the team is in step (measured 3.6 us on this 2-core
 // VM, against 0.07 us for a spinning barrier), tens of microseconds when the sleeper has to be
-// scheduled again. A Llama decode step crosses 25-60 barriers between short phases, so libgomp's
-// barrier cost more than the second thread saved. This one spins for about the time a futex
-// round trip costs, then sleeps in the futex itself: in-step teams never sleep, and a thread
-// whose partner lost its core stops taking cycles from it after a few microseconds.
+// scheduled again. A Llama decode step had 63 barriers between short phases (now 25), so
+// libgomp's barrier cost more than the second thread saved. This one spins briefly, then sleeps
+// in the futex itself: in-step teams never sleep, and a thread whose partner lost its core
+// stops taking cycles after a few microseconds.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -54,9 +54,12 @@ class TeamBarrier {
   }
 
  private:
-  // About 10 us: a pause is ~25 ns on Zen 4 (~40 ns on Skylake-X). Longer spins lost when the
-  // machine was loaded (a spinning thread holds the core its partner needs).
-  static constexpr int kSpins = 400;
+  // About 2.5 us (a pause is ~25 ns on Zen 4, ~40 ns on Skylake-X): longer than the arrival
+  // skew of the decode's evenly split phases, shorter than a futex round trip. On the loaded
+  // 2-core VM (load 5), a 2-thread decode step was 6-9% slower spinning 10 us than 1 us (and
+  // 2.5 us within 4% of 1 us): a spinning thread holds a core that the others on the machine,
+  // its partner among them, are queued for. Not tuned on an idle machine.
+  static constexpr int kSpins = 100;
 
 #ifdef __linux__
   // The futex sleeps only while generation_ still equals gen, so a release between the check
