@@ -38,9 +38,15 @@ def _tune_malloc():
     return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 1 << 30))
 
 
+# The environment variables this module set itself (not the user), so that a benchmark can start
+# another framework's process without handing it pydyfast's defaults.
+set_by_pydyfast = {}
+
+
 def _passive_omp_wait():
     """OMP_WAIT_POLICY=PASSIVE unless the user chose a policy; True when ours is in effect."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ["OMP_WAIT_POLICY"] = set_by_pydyfast["OMP_WAIT_POLICY"] = "PASSIVE"
     return os.environ["OMP_WAIT_POLICY"].upper() == "PASSIVE"
 
 

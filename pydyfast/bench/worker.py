@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 
+from .. import process
+
 
 def run_worker(module, worker_args, threads=None, env=None):
     """Run the worker of ``pydyfast.bench.<module>``; returns (figures or None, stderr).
@@ -17,7 +19,10 @@ def run_worker(module, worker_args, threads=None, env=None):
     worker_args: the arguments after ``--worker`` (the framework first). threads: when given,
     OpenMP, OpenBLAS and MKL are limited to it. env: extra environment variables.
     """
-    full_env = dict(os.environ, **(env or {}))
+    # without the defaults importing pydyfast set in this process: torch's workers get torch's
+    # own (pydyfast's workers set theirs again when they import it)
+    full_env = {k: v for k, v in os.environ.items() if k not in process.set_by_pydyfast}
+    full_env.update(env or {})
     if threads:
         n = str(threads)
         full_env.update(OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)
