@@ -27,13 +27,18 @@ def _gemm_ref(xp, a, b, trans_a=False, trans_b=False, bias=None, relu=False):
 
 def _oriented(m):
     """(array, transposed) with op(array) == m and the array C-contiguous: a transposed view
-    (``W.T``, ``k.transpose(-1, -2)``) becomes its contiguous base and a flag, not a copy."""
+    (``W.T``, ``k.transpose(-1, -2)``) becomes its contiguous base and a flag, not a copy. A view
+    that needs a copy anyway (attention's heads, split out of a wider axis) is copied in the
+    orientation whose rows are already contiguous in memory, not through a transposing copy."""
     if m.flags.c_contiguous:
         return m, False
     t = _swap_last(m)
     if t.flags.c_contiguous:
         return t, True
-    return array_module(m).ascontiguousarray(m), False
+    xp = array_module(m)
+    if m.ndim >= 2 and m.strides[-1] != m.itemsize and t.strides[-1] == t.itemsize:
+        return xp.ascontiguousarray(t), True
+    return xp.ascontiguousarray(m), False
 
 
 def gemm(a, b, bias=None, relu=False):

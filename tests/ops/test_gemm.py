@@ -105,3 +105,19 @@ def test_mixed_dtypes_and_strided_arrays_are_refused():
         _C.gemm(np.ones((2, 3), np.float32), np.ones((3, 4)))
     with pytest.raises(TypeError):
         _C.gemm(np.ones((3, 2)).T, np.ones((3, 4)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_head_views_are_copied_in_their_memory_order(dtype):
+    """Attention's k^T: heads split out of (B, S, H, E) and transposed. Neither k^T nor k is
+    C-contiguous; the op layer copies k (rows contiguous in memory) and passes a transpose flag,
+    rather than copying k^T through a transposing gather. The product is numpy's either way."""
+    from pydyfast.ops.linalg import _oriented, array_matmul
+    rng = np.random.default_rng(3)
+    q = rng.standard_normal((2, 3, 5, 8)).astype(dtype)
+    k = rng.standard_normal((2, 5, 3, 8)).astype(dtype).transpose(0, 2, 1, 3)  # (B, H, S, E)
+    k_t = k.swapaxes(-1, -2)
+    array, transposed = _oriented(k_t)
+    assert transposed and array.flags.c_contiguous and array.shape == k.shape
+    np.testing.assert_allclose(array_matmul(q, k_t), q @ k_t, rtol=1e-5 if dtype == np.float32
+                               else 1e-12)
