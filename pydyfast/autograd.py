@@ -15,6 +15,16 @@ __all__ = ["Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "unbroadcast"]
 
 
+def fresh_reshape(a, shape):
+    """``a`` (a kernel's fresh output) with ``shape``, relabelled in place rather than viewed,
+    for a backward to return: the engine copies a view before a leaf keeps it as .grad (it may
+    share memory with another gradient), which for a table-sized gradient costs as much as
+    computing it."""
+    if a.base is None and a.flags.c_contiguous:
+        a.shape = shape
+        return a
+    return a.reshape(shape)
+
 class Function:
     """Base class of differentiable operations (see DESIGN.md, "The op pattern").
 

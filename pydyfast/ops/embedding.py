@@ -2,7 +2,7 @@
 (``F.embedding``) checks indices and padding_idx."""
 from ..autograd import Function
 from ..backend import array_module
-from .gather import _index_add
+from .gather import index_select_grad
 
 
 class Embedding(Function):
@@ -16,10 +16,10 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        # the compiled index_add (csrc/gather.cpp): numpy's add.at was the slowest call after the
-        # GEMMs in the Transformer benchmark's step (11,520 rows of 512 into 5,000)
-        zeros = array_module(gy).zeros(ctx.weight_shape, gy.dtype)
-        g = _index_add(zeros, ctx.indices.reshape(-1), gy.reshape(-1, ctx.weight_shape[1]), 0, 1.0)
+        # index_select's compiled gradient: numpy's add.at was the slowest call after the GEMMs
+        # in the Transformer benchmark's step (11,520 rows of 512 into 5,000)
+        g = index_select_grad(gy.reshape(-1, ctx.weight_shape[1]), ctx.indices.reshape(-1),
+                              ctx.weight_shape, 0)
         if ctx.padding_idx is not None:
             g[ctx.padding_idx] = 0
         return g

@@ -8,7 +8,7 @@ the input in the other dimensions, the input is sliced down to it first.
 """
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, fresh_reshape
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .scan import _as_shape, _lines, one_axis
@@ -54,16 +54,6 @@ def _region(shape, axis, index_shape):
     if all(s == i for d, (s, i) in enumerate(zip(shape, index_shape)) if d != axis):
         return None
     return tuple(slice(None) if d == axis else slice(0, i) for d, i in enumerate(index_shape))
-
-
-def fresh_reshape(a, shape):
-    """``a`` (a kernel's fresh output) with ``shape``, relabelled in place rather than viewed:
-    autograd copies a view before a leaf keeps it as .grad (it may share memory with another
-    gradient), which for a table-sized gradient costs as much as computing it."""
-    if a.base is None and a.flags.c_contiguous:
-        a.shape = shape
-        return a
-    return a.reshape(shape)
 
 
 def _gather(x, idx, axis):
@@ -168,9 +158,15 @@ class IndexSelect(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        gx = dispatch(_lines(gy, ctx.axis), ctx.index, ctx.shape[ctx.axis],
-                      ref=_index_select_bwd_ref, native="index_select_bwd")
-        return fresh_reshape(gx, ctx.shape)
+        return index_select_grad(gy, ctx.index, ctx.shape, ctx.axis)
+
+
+def index_select_grad(gy, index, shape, axis):
+    """The gradient of picking the slices ``index`` of an array of ``shape`` along ``axis``:
+    gy's slices added back into zeros in one compiled pass (Embedding's backward too)."""
+    gx = dispatch(_lines(gy, axis), index, shape[axis], ref=_index_select_bwd_ref,
+                  native="index_select_bwd")
+    return fresh_reshape(gx, shape)
 
 
 def _index_add(base, index, src, axis, alpha):

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, fresh_reshape
 from ..backend import array_module, dispatch
 from ..tensor import Tensor
 from .elementwise import add, mul, operands, where
@@ -47,8 +47,13 @@ def gemm(a, b, bias=None, relu=False):
     numpy's OpenBLAS keeps a second pool whose threads spin after each product and slow the
     kernel that follows on a small machine. Transposed views cost no copy."""
     (a, ta), (b, tb) = _oriented(a), _oriented(b)
-    return dispatch(a, b, ref=_gemm_ref, native="gemm", gpu=False, trans_a=ta, trans_b=tb,
-                    bias=bias, relu=relu)
+    return _gemm_oriented(a, ta, b, tb, bias, relu)
+
+
+def _gemm_oriented(a, trans_a, b, trans_b, bias=None, relu=False):
+    """op(a) @ op(b) (+ bias, relu) for C-contiguous a and b and their transpose flags."""
+    return dispatch(a, b, ref=_gemm_ref, native="gemm", gpu=False, trans_a=trans_a,
+                    trans_b=trans_b, bias=bias, relu=relu)
 
 
 def array_matmul(a, b):
@@ -66,8 +71,7 @@ def array_matmul(a, b):
         return xp.matmul(a, b)
     (a, ta), (b, tb) = _oriented(a), _oriented(b)  # before the reshape, which would copy a view
     stack = math.prod(a.shape[:-2])
-    a3, b3 = a.reshape(stack, *a.shape[-2:]), b.reshape(stack, *b.shape[-2:])
-    y = gemm(_swap_last(a3) if ta else a3, _swap_last(b3) if tb else b3)
+    y = _gemm_oriented(a.reshape(stack, *a.shape[-2:]), ta, b.reshape(stack, *b.shape[-2:]), tb)
     return y.reshape(*a.shape[:-2], *y.shape[-2:])
 
 
@@ -129,7 +133,7 @@ class Linear(Function):
         needs = ctx.needs_input_grad
         rows = math.prod(ctx.x_shape[:-1])
         g2 = gy.reshape(rows, gy.shape[-1])
-        gx = gemm(g2, weight).reshape(ctx.x_shape) if needs[0] else None
+        gx = fresh_reshape(gemm(g2, weight), ctx.x_shape) if needs[0] else None
         gw = gemm(_swap_last(g2), x.reshape(rows, x.shape[-1])) if needs[1] else None
         gb = g2.sum(axis=0) if len(needs) > 2 and needs[2] else None
         return (gx, gw, gb)[:len(needs)]

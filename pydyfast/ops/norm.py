@@ -8,10 +8,9 @@ import math
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, fresh_reshape
 from ..backend import dispatch
 from ..tensor import Tensor
-from .gather import fresh_reshape
 
 __all__ = ["layer_norm", "rms_norm"]
 
